@@ -1,0 +1,135 @@
+"""The `letta-mcp` command: flags and environment → Settings, logging to stderr, then stdio or HTTP.
+
+stdout belongs to the protocol in stdio mode, so nothing here prints to it except `--help`/`--version`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import typing
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from pydantic import SecretStr, ValidationError
+
+from letta_mcp import __version__
+from letta_mcp.config import Settings, env_var, flag
+
+logger = logging.getLogger("letta_mcp")
+
+
+def _default_text(field: str) -> str:
+    default = Settings.model_fields[field].default
+    if default is None:
+        return "unset"
+    if isinstance(default, tuple):
+        return ",".join(default) or "none"
+    return str(default)
+
+
+def _is_bool(field: str) -> bool:
+    return Settings.model_fields[field].annotation is bool
+
+
+def _choices(field: str) -> list[str] | None:
+    annotation = Settings.model_fields[field].annotation
+    if typing.get_origin(annotation) is typing.Literal:
+        return [str(a) for a in typing.get_args(annotation)]
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="letta-mcp",
+        description="MCP server for Letta's stateful agents. Every flag can also be set by the environment "
+        "variable shown; flags win.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Examples:\n"
+        "  letta-mcp                                  # stdio, for Claude Code / Cursor / Claude Desktop\n"
+        "  letta-mcp --transport http --port 8284     # streamable HTTP at http://127.0.0.1:8284/mcp\n"
+        "  LETTA_BASE_URL=https://api.letta.com LETTA_API_KEY=... letta-mcp",
+    )
+    parser.add_argument("--version", action="version", version=f"letta-mcp {__version__}")
+    for name, info in Settings.model_fields.items():
+        choices = _choices(name)
+        helptext = f"{info.description} [env {env_var(name)}; default {_default_text(name)}]"
+        if choices:
+            helptext += f" (one of: {', '.join(choices)})"
+        if _is_bool(name):
+            parser.add_argument(
+                flag(name),
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=helptext,
+            )
+        else:
+            parser.add_argument(flag(name), dest=name, default=argparse.SUPPRESS, metavar="VALUE", help=helptext)
+    return parser
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"letta-mcp: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _setting_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = str(err["loc"][0]) if err["loc"] else "?"
+    field = (
+        loc
+        if loc in Settings.model_fields
+        else next((f for f in Settings.model_fields if env_var(f).lower() == loc.lower()), loc)
+    )
+    where = f"{env_var(field)} / {flag(field)}" if field in Settings.model_fields else loc
+    message = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    shown = "" if field == "api_key" or isinstance(value, dict) else f" (got {value!r})"
+    return f"invalid setting {where}: {message}{shown}"
+
+
+def load_settings(overrides: dict[str, Any]) -> Settings:
+    """Settings from flags (`overrides`) over the environment; a bad value ends the process with exit 2."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        _fail(_setting_error(exc))
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Request lines from the HTTP clients are noise at INFO; warnings still show.
+    for noisy in ("httpx", "httpcore", "mcp.server.lowlevel.server"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = vars(build_parser().parse_args(argv))
+    if "api_key" in args:
+        args["api_key"] = SecretStr(args["api_key"])
+    settings = load_settings(args)
+    configure_logging(settings.log_level)
+    from letta_mcp.server import create_server
+
+    server = create_server(settings)
+    if settings.transport == "stdio":
+        server.run("stdio")
+        return
+    from letta_mcp.http import is_loopback, serve
+
+    if not is_loopback(settings.host):
+        _fail(
+            f"refusing to serve HTTP on {settings.host} without authentication: bind a loopback address "
+            "(LETTA_MCP_HOST=127.0.0.1) and put an authenticating proxy in front"
+        )
+    serve(server, settings)
+
+
+if __name__ == "__main__":
+    main()

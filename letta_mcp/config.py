@@ -1,0 +1,162 @@
+"""Settings: every knob of letta-mcp, from flags, environment variables and defaults (in that order).
+
+One pydantic-settings class. Each field names its environment variable (``validation_alias``)
+and its flag is the field name with dashes (``max_result_chars`` → ``--max-result-chars``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival", "tools")
+"""Every toolset, in catalog order."""
+
+DEFAULT_TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival")
+"""Served unless told otherwise. `tools` (running new Python on the Letta server) is opt-in."""
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _env(name: str) -> Any:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """letta-mcp's configuration. Flags win over environment variables, which win over defaults."""
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    base_url: str = Field(
+        "http://localhost:8283",
+        validation_alias=_env("LETTA_BASE_URL"),
+        description="Letta server to talk to (self-hosted, or https://api.letta.com for Letta Cloud).",
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        validation_alias=_env("LETTA_API_KEY"),
+        description="Letta API key (Letta Cloud, or a server run with a password). Prefer the variable to the flag.",
+    )
+    transport: Literal["stdio", "http"] = Field(
+        "stdio", validation_alias=_env("LETTA_MCP_TRANSPORT"), description="stdio (launched by an IDE) or http."
+    )
+    host: str = Field(
+        "127.0.0.1", validation_alias=_env("LETTA_MCP_HOST"), description="Address the HTTP transport binds."
+    )
+    port: int = Field(8284, ge=1, le=65535, validation_alias=_env("LETTA_MCP_PORT"), description="HTTP port.")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        validation_alias=_env("LETTA_MCP_ALLOWED_HOSTS"),
+        description="Extra Host header values HTTP accepts (comma-separated; 'name:*' for any port). Loopback always.",
+    )
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        validation_alias=_env("LETTA_MCP_ALLOWED_ORIGINS"),
+        description="Extra Origin header values HTTP accepts (comma-separated). Loopback origins always.",
+    )
+    log_level: LogLevel = Field("INFO", validation_alias=_env("LETTA_MCP_LOG_LEVEL"), description="Log level (stderr).")
+    toolsets: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_TOOLSETS,
+        validation_alias=_env("LETTA_MCP_TOOLSETS"),
+        description=f"Comma-separated toolsets to serve, or 'all'. Known: {', '.join(TOOLSETS)}.",
+    )
+    read_only: bool = Field(
+        False, validation_alias=_env("LETTA_MCP_READ_ONLY"), description="Serve only tools that change nothing."
+    )
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("LETTA_MCP_TIMEOUT"),
+        description="Seconds to wait for Letta on an ordinary call.",
+    )
+    connect_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        validation_alias=_env("LETTA_MCP_CONNECT_TIMEOUT"),
+        description="Seconds to wait for a connection to Letta.",
+    )
+    message_timeout: float = Field(
+        300.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("LETTA_MCP_MESSAGE_TIMEOUT"),
+        description="Seconds to wait for an agent's reply in send_message.",
+    )
+    read_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        validation_alias=_env("LETTA_MCP_READ_RETRIES"),
+        description="Retries (with backoff) for reads that fail on a connection error, 429 or 5xx. Writes never retry.",
+    )
+    max_result_chars: int = Field(
+        20_000,
+        ge=1_000,
+        le=1_000_000,
+        validation_alias=_env("LETTA_MCP_MAX_RESULT_CHARS"),
+        description="Size budget of one tool result, in characters of JSON.",
+    )
+    default_model: str = Field(
+        "openai/gpt-4o-mini",
+        validation_alias=_env("LETTA_MCP_DEFAULT_MODEL"),
+        description="Model handle for create_agent when none is given.",
+    )
+    default_embedding: str = Field(
+        "openai/text-embedding-3-small",
+        validation_alias=_env("LETTA_MCP_DEFAULT_EMBEDDING"),
+        description="Embedding handle for create_agent when none is given.",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host, e.g. http://localhost:8283")
+        try:
+            parts.port  # noqa: B018 — raises on a malformed port
+        except ValueError as exc:
+            raise ValueError("has a malformed port") from exc
+        return value.strip().rstrip("/")
+
+    @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("toolsets")
+    @classmethod
+    def _check_toolsets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "all" in value:
+            return TOOLSETS
+        unknown = [name for name in value if name not in TOOLSETS]
+        if unknown:
+            raise ValueError(f"unknown toolset {unknown[0]!r}; choose from {', '.join(TOOLSETS)} or 'all'")
+        if not value:
+            raise ValueError(f"name at least one toolset: {', '.join(TOOLSETS)} or 'all'")
+        return tuple(name for name in TOOLSETS if name in value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+def env_var(field: str) -> str:
+    """The environment variable that sets `field`."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    first = alias.choices[0]
+    assert isinstance(first, str)
+    return first
+
+
+def flag(field: str) -> str:
+    return "--" + field.replace("_", "-")

@@ -1,0 +1,296 @@
+"""What tools return: compact pydantic models written for a model to read, and the output budget.
+
+Letta's own types never leave the toolsets; these do. Every result passes through `fit`, which keeps
+it under ``LETTA_MCP_MAX_RESULT_CHARS``: a page drops its last items and points at the next page; any
+other result cuts its longest texts with a marker that says how much was cut.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+
+M = TypeVar("M", bound=BaseModel)
+
+CUT_MARKER = "…[cut {cut} of {total} chars to fit the result budget{how}]"
+
+
+class Out(BaseModel):
+    """Base of every tool result."""
+
+    model_config = {"extra": "forbid"}
+
+    # Unset optional fields are left out of the result: the model's context is the scarce resource.
+    @model_serializer(mode="wrap")
+    def _drop_none(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+
+class Page(Out):
+    """A list result: a page of items, and the cursor for the next page."""
+
+    items_field: ClassVar[str] = "items"
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` to get the next page; null when this is the last."
+    )
+    note: str | None = Field(None, description="How the page was cut, when it was.")
+
+
+# ---- agents -----------------------------------------------------------------------------------
+
+
+class BlockSummary(Out):
+    label: str
+    id: str
+    description: str | None = None
+    chars: int = Field(description="Length of the block's value.")
+    limit: int | None = Field(None, description="Most characters the block may hold.")
+    read_only: bool = False
+
+
+class AgentSummary(Out):
+    id: str
+    name: str
+    description: str | None = None
+    model: str | None = None
+    tags: list[str] = []
+
+
+class AgentList(Page):
+    items_field: ClassVar[str] = "agents"
+    agents: list[AgentSummary]
+
+
+class ToolRuleOut(Out):
+    type: str
+    tool: str
+    children: list[str] | None = None
+
+
+class Agent(Out):
+    id: str
+    name: str
+    description: str | None = None
+    model: str | None = None
+    embedding: str | None = None
+    context_window: int | None = None
+    tags: list[str] = []
+    tools: list[str] = Field(default=[], description="Names of the tools attached to the agent.")
+    tool_rules: list[ToolRuleOut] = []
+    blocks: list[BlockSummary] = Field(default=[], description="Core memory blocks (always in the agent's context).")
+    secrets: list[str] = Field(
+        default=[], description="Names of the secrets given to its tools (values are never shown)."
+    )
+    sleeptime: bool = False
+    created_at: str | None = None
+    existed: bool | None = Field(None, description="create_agent only: true when an existing agent was returned.")
+
+
+class Deleted(Out):
+    deleted: bool = True
+    id: str
+    name: str | None = None
+    what: str
+
+
+# ---- messages ---------------------------------------------------------------------------------
+
+
+class ToolStep(Out):
+    name: str
+    arguments: str = Field(description="JSON arguments, possibly cut.")
+    result: str | None = Field(None, description="What the tool returned, possibly cut.")
+    status: str | None = None
+
+
+class Usage(Out):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    steps: int | None = None
+
+
+class Reply(Out):
+    status: Literal["completed", "running", "failed", "cancelled"]
+    agent_id: str
+    run_id: str | None = None
+    reply: str = Field(description="The agent's answer (its assistant messages, joined).")
+    reasoning: list[str] | None = None
+    tool_calls: list[ToolStep] | None = None
+    usage: Usage | None = None
+    stop_reason: str | None = None
+    note: str | None = None
+
+
+class Message(Out):
+    id: str
+    type: str = Field(description="user, assistant, reasoning, tool_call, tool_return, system, …")
+    date: str | None = None
+    text: str = ""
+    tool: str | None = None
+    run_id: str | None = None
+
+
+class MessageList(Page):
+    items_field: ClassVar[str] = "messages"
+    messages: list[Message]
+
+
+class SearchHit(Out):
+    role: str | None = None
+    date: str | None = None
+    text: str
+
+
+class MessageSearch(Out):
+    agent_id: str
+    query: str
+    hits: list[SearchHit]
+    source: str = Field(description="Which Letta search answered (message search, or the agent's conversation_search).")
+
+
+# ---- memory -----------------------------------------------------------------------------------
+
+
+class Block(Out):
+    id: str
+    label: str
+    description: str | None = None
+    value: str
+    chars: int = Field(description="Length of the whole value.")
+    limit: int | None = None
+    read_only: bool = False
+    offset: int = 0
+    next_offset: int | None = Field(None, description="Pass as `offset` to read the rest; null when all was returned.")
+    agents: list[str] | None = Field(None, description="Ids of the agents this block is attached to (shared blocks).")
+
+
+class BlockList(Page):
+    items_field: ClassVar[str] = "blocks"
+    blocks: list[BlockSummary]
+
+
+class BlockEdit(Out):
+    id: str
+    label: str
+    chars: int
+    limit: int | None = None
+    changed: str = Field(description="What changed, in a few words.")
+    preview: str = Field(description="The edited region of the block after the change.")
+
+
+class Attachment(Out):
+    agent_id: str
+    attached: list[str] = Field(
+        description="Labels or names now attached to the agent, as Letta reports after the change."
+    )
+    changed: bool = Field(description="False when the state was already as asked.")
+
+
+# ---- archival ---------------------------------------------------------------------------------
+
+
+class Passage(Out):
+    id: str
+    text: str
+    tags: list[str] = []
+    created_at: str | None = None
+
+
+class PassageList(Page):
+    items_field: ClassVar[str] = "passages"
+    passages: list[Passage]
+
+
+# ---- tools ------------------------------------------------------------------------------------
+
+
+class ToolInfo(Out):
+    id: str
+    name: str
+    description: str | None = None
+    tags: list[str] = []
+    type: str | None = None
+
+
+class ToolList(Page):
+    items_field: ClassVar[str] = "tools"
+    tools: list[ToolInfo]
+
+
+# ---- the budget -------------------------------------------------------------------------------
+
+
+def _size(model: BaseModel) -> int:
+    return len(model.model_dump_json(exclude_none=True))
+
+
+def clip(text: str, limit: int, how: str = "") -> str:
+    """Cut `text` to about `limit` characters with an explicit marker."""
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit)
+    return text[:keep] + CUT_MARKER.format(cut=len(text) - keep, total=len(text), how=how)
+
+
+def _strings(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[int, tuple[Any, ...]]]:
+    found: list[tuple[int, tuple[Any, ...]]] = []
+    if isinstance(node, str):
+        found.append((len(node), path))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            found.extend(_strings(value, (*path, key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found.extend(_strings(value, (*path, i)))
+    return found
+
+
+def _set(node: Any, path: tuple[Any, ...], value: Any) -> None:
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+def _get(node: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        node = node[key]
+    return node
+
+
+def fit(result: M, budget: int) -> M:
+    """Return `result`, or a smaller copy of it, whose JSON stays within `budget` characters."""
+    size = _size(result)
+    if size <= budget:
+        return result
+    if isinstance(result, Page):
+        field = type(result).items_field
+        items: list[Any] = list(getattr(result, field))
+        total = len(items)
+        while len(items) > 1 and size > budget:
+            items.pop()
+            trial = result.model_copy(update={field: items})
+            size = _size(trial)
+        if len(items) < total:
+            last = items[-1] if items else None
+            cursor = getattr(last, "id", None) if last is not None else result.next_cursor
+            note = f"Cut to {len(items)} of {total} items to fit the result budget; pass next_cursor for the rest."
+            result = result.model_copy(update={field: items, "next_cursor": cursor, "note": note})
+            size = _size(result)
+        if size <= budget:
+            return result
+    data = result.model_dump(exclude_none=True)
+    for _ in range(20):
+        if size <= budget:
+            break
+        strings = _strings(data)
+        if not strings:
+            break
+        length, path = max(strings)
+        overflow = size - budget + 120
+        original = _get(data, path)
+        _set(data, path, clip(original, max(40, length - overflow)))
+        size = len(type(result).model_validate(data).model_dump_json(exclude_none=True))
+    return type(result).model_validate(data)

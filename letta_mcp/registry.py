@@ -1,0 +1,165 @@
+"""Tool registration: ToolSpec, toolset and read-only selection, and the one error-translating wrapper.
+
+Toolsets declare their tools as `ToolSpec`s. `register` picks the ones the settings ask for (a
+read-only server never even lists a write tool), wraps each so that every failure goes through
+`errors.translate` and every result through the output budget, and adds them to the server.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel
+
+from letta_mcp import errors
+from letta_mcp.config import Settings
+from letta_mcp.models import fit
+
+if TYPE_CHECKING:
+    from letta_client import AsyncLetta
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=BaseModel)
+
+
+class AppContext:
+    """What tools reach through the lifespan context: the settings and the Letta clients.
+
+    The client is made on first use, not at start-up: importing letta_client costs ~0.2 s, and a
+    server must answer `initialize` as fast as a bare one.
+    """
+
+    def __init__(
+        self, settings: Settings, factory: Callable[[Settings], AsyncLetta], injected: AsyncLetta | None = None
+    ) -> None:
+        self.settings = settings
+        self._factory = factory
+        self._client = injected
+        self._owned = injected is None
+        self._reads: AsyncLetta | None = None
+
+    @property
+    def letta(self) -> AsyncLetta:
+        """For writes: never retried, so a write is never silently repeated."""
+        if self._client is None:
+            self._client = self._factory(self.settings)
+        return self._client
+
+    @property
+    def reads(self) -> AsyncLetta:
+        """For reads: the same connection pool, retried with backoff on transient failures."""
+        if self._reads is None:
+            self._reads = self.letta.with_options(max_retries=self.settings.read_retries)
+        return self._reads
+
+    async def aclose(self) -> None:
+        if self._owned and self._client is not None:
+            await self._client.close()
+
+    def secrets(self) -> list[str]:
+        key = self.settings.api_key
+        return [key.get_secret_value()] if key is not None else []
+
+
+Ctx = Context[AppContext, Any]
+
+
+def app(ctx: Ctx) -> AppContext:
+    return ctx.request_context.lifespan_context
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its function, its toolset and how it behaves (the MCP annotations)."""
+
+    fn: Callable[..., Awaitable[BaseModel]]
+    toolset: str
+    title: str
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def description(self) -> str:
+        import inspect
+
+        return inspect.cleandoc(self.fn.__doc__ or "")
+
+    def annotations(self) -> ToolAnnotations:
+        return ToolAnnotations(
+            title=self.title,
+            read_only_hint=self.read_only,
+            destructive_hint=self.destructive if not self.read_only else False,
+            idempotent_hint=self.idempotent or self.read_only,
+            open_world_hint=self.open_world,
+        )
+
+
+def tool(
+    toolset: str,
+    title: str,
+    *,
+    read_only: bool,
+    destructive: bool = False,
+    idempotent: bool = False,
+    open_world: bool = False,
+) -> Callable[[Callable[..., Awaitable[R]]], ToolSpec]:
+    """Declare a tool function as a `ToolSpec` of `toolset`."""
+
+    def make(fn: Callable[..., Awaitable[R]]) -> ToolSpec:
+        return ToolSpec(fn, toolset, title, read_only, destructive, idempotent, open_world)
+
+    return make
+
+
+def _wrap(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
+    fn = spec.fn
+    write = not spec.read_only
+
+    @functools.wraps(fn)
+    async def run(*args: Any, **kwargs: Any) -> BaseModel:
+        ctx = next((v for v in kwargs.values() if isinstance(v, Context)), None)
+        state = app(ctx) if ctx is not None else None
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:
+            base_url = state.settings.base_url if state else "?"
+            secrets = state.secrets() if state else []
+            raise errors.translate(exc, tool=spec.name, base_url=base_url, write=write, secrets=secrets) from exc
+        budget = state.settings.max_result_chars if state else 20_000
+        return fit(result, budget)
+
+    return run
+
+
+def selected(specs: Iterable[ToolSpec], settings: Settings) -> list[ToolSpec]:
+    """The tools these settings serve: chosen toolsets only; in read-only mode, read-only tools only."""
+    return [spec for spec in specs if spec.toolset in settings.toolsets and (spec.read_only or not settings.read_only)]
+
+
+def register(server: MCPServer[Any], specs: Iterable[ToolSpec], settings: Settings) -> list[str]:
+    names: list[str] = []
+    for spec in selected(specs, settings):
+        server.add_tool(
+            _wrap(spec),
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations(),
+            structured_output=True,
+        )
+        names.append(spec.name)
+    logger.debug("registered %d tools: %s", len(names), ", ".join(names))
+    return names

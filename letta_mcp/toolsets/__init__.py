@@ -1,0 +1,1 @@
+"""The toolsets: each module exports TOOLS, a list of ToolSpec, and imports letta_client only lazily."""

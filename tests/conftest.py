@@ -1,0 +1,101 @@
+"""Shared fixtures: the real Letta stack (once per session), a server on it, clients that talk MCP to it."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from letta_mcp.config import Settings
+from tests.stack.letta_stack import EMBEDDING, MODEL, Stack, StackError, start
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.add_marker(pytest.mark.anyio)
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class _External(Stack):
+    """A Letta server someone else runs (LETTA_TEST_BASE_URL): nothing to stop."""
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    external = os.environ.get("LETTA_TEST_BASE_URL")
+    if external:
+        yield _External(run_dir="", base_url=external.rstrip("/"), fake_url="", fake_log="", letta_log="",
+                        pg_port=0, redis_port=0)
+        return
+    try:
+        running = start()
+    except (StackError, OSError) as exc:
+        if IN_CI:
+            pytest.fail(f"the Letta stack could not start, so the integration tests cannot run: {exc}")
+        pytest.skip(f"the Letta stack could not start: {exc}")
+    print(f"\n[letta-stack] up in {running.started_seconds:.1f} s at {running.base_url}")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def uid() -> str:
+    """A unique prefix, so each test makes its own agents on the shared server."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def settings_for(stack: Stack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "base_url": stack.base_url,
+        "toolsets": "all",
+        "default_model": MODEL,
+        "default_embedding": EMBEDDING,
+        "api_key": stack.password,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(stack: Stack) -> Settings:
+    return settings_for(stack)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Any]:
+    from mcp import Client
+
+    from letta_mcp.server import create_server
+
+    async with Client(create_server(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+async def letta(stack: Stack) -> AsyncIterator[Any]:
+    """The Letta SDK, straight to the server: what tests read state back with."""
+    from letta_client import AsyncLetta
+
+    sdk = AsyncLetta(base_url=stack.base_url, api_key=stack.password, max_retries=0, timeout=120)
+    try:
+        yield sdk
+    finally:
+        await sdk.close()

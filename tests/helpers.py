@@ -1,0 +1,22 @@
+"""Calling tools the way a client does, and reading the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def call(client: Any, name: str, /, **arguments: Any) -> dict[str, Any]:
+    """Call a tool that must succeed; return its structured content."""
+    result = await client.call_tool(name, arguments)
+    text = result.content[0].text if result.content else ""
+    assert not result.is_error, f"{name} failed: {text}"
+    assert result.structured_content is not None, f"{name} returned no structured content"
+    return dict(result.structured_content)
+
+
+async def call_error(client: Any, name: str, /, **arguments: Any) -> str:
+    """Call a tool that must fail with a tool error; return the message the model reads."""
+    result = await client.call_tool(name, arguments)
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert result.is_error, f"{name} should have failed but returned {result.structured_content}"
+    return text

