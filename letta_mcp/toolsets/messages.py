@@ -10,7 +10,7 @@ from pydantic import Field
 
 from letta_mcp.models import Message, MessageList, MessageSearch, Reply, SearchHit, ToolStep, Usage, clip
 from letta_mcp.registry import Ctx, app, tool
-from letta_mcp.toolsets._common import AgentRef, Cursor, Limit, given, iso, page_cursor, resolve_agent, text_of
+from letta_mcp.toolsets._common import AgentRef, Cursor, Limit, given, iso, resolve_agent, text_of
 
 ARG_CHARS = 600
 RESULT_CHARS = 1_500
@@ -160,16 +160,39 @@ async def list_messages(
     """
     letta = app(ctx).reads
     agent_id = await resolve_agent(letta, agent)
-    page = await letta.agents.messages.list(
-        agent_id,
-        limit=limit + 1,
-        order="desc" if order == "newest_first" else "asc",
-        **given(after=cursor, include_return_message_types=[f"{r}_message" for r in roles] if roles else None),
-    )
-    items = page.items
+    wanted = set(roles or ())
+    newest_first = order == "newest_first"
+    found: list[Any] = []
+    edge = cursor
+    # Letta applies its limit before any type filter, so filter here, fetching pages until enough match.
+    batch = limit + 1 if not wanted else 100
+    for _ in range(20):
+        # Letta's cursors are chronological: `before` walks back in time, `after` forward.
+        cursor_arg = given(before=edge) if newest_first else given(after=edge)
+        page = await letta.agents.messages.list(
+            agent_id, limit=batch, order="desc" if newest_first else "asc", **cursor_arg
+        )
+        items = _newest_first(page.items) if newest_first else list(page.items)
+        found += [m for m in items if not wanted or message_type(m) in wanted]
+        if len(items) < batch or len(found) > limit:
+            break
+        edge = items[-1].id
+    keep = min(limit, len(found))
+    # One Letta message can show as several (reasoning + reply) sharing an id: never split them.
+    while 0 < keep < len(found) and found[keep].id == found[keep - 1].id:
+        keep += 1
+    more = keep < len(found)
     return MessageList(
-        messages=[to_message(m) for m in items[:limit]], next_cursor=page_cursor([m.id for m in items], limit)
+        messages=[to_message(m) for m in found[:keep]], next_cursor=found[keep - 1].id if more and keep else None
     )
+
+
+def _newest_first(items: list[Any]) -> list[Any]:
+    """Letta 0.16 returns a `desc` page oldest first (it reverses twice); newer servers may not. Normalise."""
+    if len(items) > 1 and getattr(items[0], "date", None) and getattr(items[-1], "date", None):
+        if items[0].date > items[-1].date:
+            return list(items)
+    return list(reversed(items))
 
 
 def _is_unsupported_search(exc: Exception) -> bool:

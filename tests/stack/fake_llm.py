@@ -98,9 +98,10 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     if reply is None:
         reply = "echo: " + _DIRECTIVE.sub("", user).strip()
     answer["text"] = reply
-    # Sleep only once per user turn, so a tool round trip does not double the delay.
+    # Sleep and think once per user turn, not again after a tool round trip.
     if tool_results:
         answer["sleep"] = 0.0
+        answer["think"] = None
     return answer
 
 
