@@ -92,7 +92,8 @@ class Settings(BaseSettings):
         ge=0,
         le=10,
         validation_alias=_env("LETTA_MCP_READ_RETRIES"),
-        description="Retries (with backoff) for reads that fail on a connection error, 429 or 5xx. Writes never retry.",
+        description="Retries (with backoff) of a read that failed on a lost connection, 502-504 or a short 429. "
+        "Writes never retry.",
     )
     max_result_chars: int = Field(
         20_000,

@@ -74,6 +74,36 @@ def _retry_after(exc: Any) -> str:
     return "retry in a little while"
 
 
+MAX_RETRY_AFTER = 2.0
+"""A read waits out a 429 only when Letta asks for at most this long; longer, the model is told when to retry."""
+
+
+def retry_delay(exc: BaseException, attempt: int) -> float | None:
+    """How long to wait before retrying a read that failed with `exc`, or None when it must not retry.
+
+    Transient failures only: no connection, a reset, 502/503/504, or 429 with a short Retry-After.
+    A timeout is not retried: Letta may be overloaded, and waiting again would double the wait.
+    """
+    import letta_client as lc
+
+    backoff: float = 0.2 * 2 ** (attempt - 1)
+    if isinstance(exc, lc.APITimeoutError):
+        return None
+    if isinstance(exc, lc.APIConnectionError):
+        return backoff
+    if isinstance(exc, lc.RateLimitError):
+        response = getattr(exc, "response", None)
+        value = response.headers.get("retry-after", "") if response is not None else ""
+        try:
+            wait: float = float(value)
+        except ValueError:
+            return None
+        return wait if 0 <= wait <= MAX_RETRY_AFTER else None
+    if isinstance(exc, lc.APIStatusError) and exc.status_code in (502, 503, 504):
+        return backoff
+    return None
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:

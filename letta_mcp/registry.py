@@ -1,8 +1,8 @@
 """Tool registration: ToolSpec, toolset and read-only selection, and the one error-translating wrapper.
 
-Toolsets declare their tools as `ToolSpec`s. `register` picks the ones the settings ask for (a
-read-only server never even lists a write tool), wraps each so that every failure goes through
-`errors.translate` and every result through the output budget, and adds them to the server.
+Toolsets declare their tools as `ToolSpec`s. `build_tools` picks the ones the settings ask for (a
+read-only server never even lists a write tool) and wraps each so that every failure goes through
+`errors.translate` and every result through the output budget.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mcp.server.mcpserver import Context, MCPServer
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
 from letta_mcp import errors
 from letta_mcp.config import Settings
 from letta_mcp.models import fit
+from letta_mcp.schema import compact
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta
@@ -30,10 +33,11 @@ R = TypeVar("R", bound=BaseModel)
 
 
 class AppContext:
-    """What tools reach through the lifespan context: the settings and the Letta clients.
+    """What tools reach through the lifespan context: the settings and the Letta client.
 
     The client is made on first use, not at start-up: importing letta_client costs ~0.2 s, and a
-    server must answer `initialize` as fast as a bare one.
+    server must answer `initialize` as fast as a bare one. It never retries by itself (a retried
+    write could talk to an agent twice); `_wrap` retries whole read-only tools instead.
     """
 
     def __init__(
@@ -43,21 +47,12 @@ class AppContext:
         self._factory = factory
         self._client = injected
         self._owned = injected is None
-        self._reads: AsyncLetta | None = None
 
     @property
     def letta(self) -> AsyncLetta:
-        """For writes: never retried, so a write is never silently repeated."""
         if self._client is None:
             self._client = self._factory(self.settings)
         return self._client
-
-    @property
-    def reads(self) -> AsyncLetta:
-        """For reads: the same connection pool, retried with backoff on transient failures."""
-        if self._reads is None:
-            self._reads = self.letta.with_options(max_retries=self.settings.read_retries)
-        return self._reads
 
     async def aclose(self) -> None:
         if self._owned and self._client is not None:
@@ -132,14 +127,23 @@ def _wrap(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
     async def run(*args: Any, **kwargs: Any) -> BaseModel:
         ctx = next((v for v in kwargs.values() if isinstance(v, Context)), None)
         state = app(ctx) if ctx is not None else None
-        try:
-            result = await fn(*args, **kwargs)
-        except Exception as exc:
-            base_url = state.settings.base_url if state else "?"
-            secrets = state.secrets() if state else []
-            raise errors.translate(exc, tool=spec.name, base_url=base_url, write=write, secrets=secrets) from exc
-        budget = state.settings.max_result_chars if state else 20_000
-        return fit(result, budget)
+        settings = state.settings if state else Settings()
+        attempts = 1 if write else 1 + settings.read_retries
+        for attempt in range(1, attempts + 1):
+            try:
+                result = await fn(*args, **kwargs)
+            except Exception as exc:
+                delay = errors.retry_delay(exc, attempt) if attempt < attempts else None
+                if delay is not None:
+                    logger.info("retrying %s in %.2f s after %s", spec.name, delay, type(exc).__name__)
+                    await anyio.sleep(delay)
+                    continue
+                secrets = state.secrets() if state else []
+                raise errors.translate(
+                    exc, tool=spec.name, base_url=settings.base_url, write=write, secrets=secrets
+                ) from exc
+            return fit(result, settings.max_result_chars)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     return run
 
@@ -149,10 +153,11 @@ def selected(specs: Iterable[ToolSpec], settings: Settings) -> list[ToolSpec]:
     return [spec for spec in specs if spec.toolset in settings.toolsets and (spec.read_only or not settings.read_only)]
 
 
-def register(server: MCPServer[Any], specs: Iterable[ToolSpec], settings: Settings) -> list[str]:
-    names: list[str] = []
+def build_tools(specs: Iterable[ToolSpec], settings: Settings) -> list[Tool]:
+    """The MCP tools these settings serve, each wrapped, with a compact schema."""
+    tools: list[Tool] = []
     for spec in selected(specs, settings):
-        server.add_tool(
+        built = Tool.from_function(
             _wrap(spec),
             name=spec.name,
             title=spec.title,
@@ -160,6 +165,8 @@ def register(server: MCPServer[Any], specs: Iterable[ToolSpec], settings: Settin
             annotations=spec.annotations(),
             structured_output=True,
         )
-        names.append(spec.name)
-    logger.debug("registered %d tools: %s", len(names), ", ".join(names))
-    return names
+        built.parameters = compact(built.parameters)
+        if built.fn_metadata.output_schema is not None:
+            built.fn_metadata.output_schema = compact(built.fn_metadata.output_schema, descriptions=False)
+        tools.append(built)
+    return tools

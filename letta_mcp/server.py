@@ -11,7 +11,7 @@ from mcp.server.mcpserver import MCPServer
 
 from letta_mcp import __version__
 from letta_mcp.config import Settings
-from letta_mcp.registry import AppContext, ToolSpec, register
+from letta_mcp.registry import AppContext, ToolSpec, build_tools
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta
@@ -33,7 +33,7 @@ def all_tools() -> list[ToolSpec]:
 
 
 def make_letta(settings: Settings) -> AsyncLetta:
-    """The one Letta client of a server: never retried (writes must not repeat); reads retry on a copy."""
+    """The one Letta client of a server. It never retries by itself: writes must not repeat."""
     import httpx
     from letta_client import AsyncLetta
 
@@ -53,6 +53,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> MCPSer
         finally:
             await state.aclose()
 
+    tools = build_tools(all_tools(), settings)
     server: MCPServer[AppContext] = MCPServer(
         "letta",
         title="Letta",
@@ -61,12 +62,12 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> MCPSer
         website_url="https://github.com/letta-ai/letta",
         lifespan=lifespan,
         log_level=settings.log_level,
+        tools=tools,
     )
-    names = register(server, all_tools(), settings)
     logger.info(
         "letta-mcp %s: %d tools (toolsets: %s%s) for Letta at %s",
         __version__,
-        len(names),
+        len(tools),
         ",".join(settings.toolsets),
         "; read-only" if settings.read_only else "",
         settings.base_url,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,17 +15,15 @@ from tests.stack.letta_stack import EMBEDDING, MODEL, Stack, StackError, start
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.add_marker(pytest.mark.anyio)
-        if "stack" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.integration)
-
-
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
 
 
 class _External(Stack):
@@ -40,8 +37,9 @@ class _External(Stack):
 def stack() -> Iterator[Stack]:
     external = os.environ.get("LETTA_TEST_BASE_URL")
     if external:
-        yield _External(run_dir="", base_url=external.rstrip("/"), fake_url="", fake_log="", letta_log="",
-                        pg_port=0, redis_port=0)
+        yield _External(
+            run_dir="", base_url=external.rstrip("/"), fake_url="", fake_log="", letta_log="", pg_port=0, redis_port=0
+        )
         return
     try:
         running = start()

@@ -124,7 +124,7 @@ async def list_agents(
     paged: when next_cursor is set, call again with cursor=next_cursor. Next: get_agent for one
     agent's memory blocks and tools, or send_message to talk to it.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     page = await letta.agents.list(
         **given(name=name, tags=tags, query_text=query, after=cursor),
         match_all_tags=match_all_tags,
@@ -143,7 +143,7 @@ async def get_agent(ctx: Ctx, agent: AgentRef) -> Agent:
 
     Use it before changing an agent, or to learn which block labels to read with get_block.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     agent_id = await resolve_agent(letta, agent)
     return detail(await letta.agents.retrieve(agent_id, include=_FULL))
 
@@ -199,9 +199,9 @@ async def create_agent(
         raise InvalidInput("unique_by='tags' needs tags: give the tags that identify this agent.")
     if unique_by != "none":
         query: dict[str, Any] = {"name": name} if unique_by == "name" else {"tags": tags, "match_all_tags": True}
-        existing = (await state.reads.agents.list(**query, limit=1)).items
+        existing = (await state.letta.agents.list(**query, limit=1)).items
         if existing:
-            return detail(await state.reads.agents.retrieve(existing[0].id, include=_FULL), existed=True)
+            return detail(await state.letta.agents.retrieve(existing[0].id, include=_FULL), existed=True)
     rules: list[dict[str, Any]] = []
     for rule in tool_rules or []:
         if rule.type == "child" and not rule.children:
@@ -262,7 +262,7 @@ async def update_agent(
             "Nothing to change: pass at least one of name, description, model, tags, "
             "context_window_limit, system, secrets."
         )
-    agent_id = await resolve_agent(app(ctx).reads, agent)
+    agent_id = await resolve_agent(app(ctx).letta, agent)
     await letta.agents.update(agent_id, **changes)
     return detail(await letta.agents.retrieve(agent_id, include=_FULL))
 
@@ -274,8 +274,8 @@ async def delete_agent(ctx: Ctx, agent: AgentRef) -> Deleted:
     Shared blocks attached to other agents survive. Call get_agent first if unsure it is the right one.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
-    found = await state.reads.agents.retrieve(agent_id)
+    agent_id = await resolve_agent(state.letta, agent)
+    found = await state.letta.agents.retrieve(agent_id)
     await state.letta.agents.delete(agent_id)
     return Deleted(id=agent_id, name=found.name, what="agent")
 

@@ -28,7 +28,7 @@ async def insert_archival(
     idempotent: calling twice stores two passages. Next: search_archival to find it again.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
+    agent_id = await resolve_agent(state.letta, agent)
     created = await state.letta.agents.passages.create(agent_id, text=text, **given(tags=tags))
     p = created[0]
     return Passage(id=p.id or "", text=p.text, tags=list(p.tags or []), created_at=iso(p.created_at))
@@ -48,7 +48,7 @@ async def search_archival(
     """Search an agent's archival memory by meaning, optionally filtered by tags and a date range.
     Best matches first. Returns passage ids, which delete_archival takes.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     agent_id = await resolve_agent(letta, agent)
     mode: Literal["any", "all"] = "all" if match_all_tags else "any"
     found = await letta.agents.passages.search(
@@ -73,7 +73,7 @@ async def delete_archival(
 ) -> Deleted:
     """Delete one passage from an agent's archival memory for good (find its id with search_archival)."""
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
+    agent_id = await resolve_agent(state.letta, agent)
     await state.letta.agents.passages.delete(passage_id, agent_id=agent_id)
     return Deleted(id=passage_id, what="archival passage")
 

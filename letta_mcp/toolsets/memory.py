@@ -87,7 +87,7 @@ async def list_blocks(
     With `agent`: the blocks in that agent's context. Without: every block you can see, including
     standalone blocks made to share (create_block). Next: get_block to read one.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     if agent:
         agent_id = await resolve_agent(letta, agent)
         page = await letta.agents.blocks.list(agent_id, limit=limit + 1, **given(after=cursor))
@@ -115,7 +115,7 @@ async def get_block(
     A long value comes in pieces: when next_offset is set, call again with offset=next_offset.
     For a shared block, `agents` lists every agent it is attached to.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     b = await _find(letta, agent, label, block_id)
     value: str = b.value or ""
     piece = value[offset : offset + max_chars]
@@ -152,7 +152,7 @@ async def update_block(
     value is longer than the block's limit.
     """
     state = app(ctx)
-    b = await _find(state.reads, agent, label, block_id)
+    b = await _find(state.letta, agent, label, block_id)
     _check_writable(b)
     _check_limit(value, b)
     updated = await state.letta.blocks.update(b.id, value=value)
@@ -198,7 +198,7 @@ async def edit_block(
         raise InvalidInput("Replacing needs both old_text (non-empty) and new_text.")
     if inserting and line is None:
         raise InvalidInput("Inserting needs line: the 0-based line to insert before, or -1 to append.")
-    b = await _find(state.reads, agent, label, block_id)
+    b = await _find(state.letta, agent, label, block_id)
     _check_writable(b)
     value: str = b.value or ""
     if replacing:
@@ -259,7 +259,7 @@ async def create_block(
     attach_to, or later with attach_block.
     """
     state = app(ctx)
-    agent_ids = [await resolve_agent(state.reads, a) for a in attach_to or []]
+    agent_ids = [await resolve_agent(state.letta, a) for a in attach_to or []]
     if limit is not None and len(value) > limit:
         raise InvalidInput(f"value has {len(value)} characters, more than limit={limit}.")
     b = await state.letta.blocks.create(label=label, value=value, **given(description=description, limit=limit))
@@ -288,15 +288,15 @@ async def attach_block(ctx: Ctx, agent: AgentRef, block_id: BlockId) -> Attachme
     it appears in that agent's core memory. Shared: every attached agent sees the same value.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
-    block = await state.reads.blocks.retrieve(block_id)
-    before = await state.reads.agents.blocks.list(agent_id, limit=100)
+    agent_id = await resolve_agent(state.letta, agent)
+    block = await state.letta.blocks.retrieve(block_id)
+    before = await state.letta.agents.blocks.list(agent_id, limit=100)
     if any(b.id == block_id for b in before.items):
         return Attachment(agent_id=agent_id, attached=sorted(b.label or "" for b in before.items), changed=False)
     if any(b.label == block.label for b in before.items):
         raise InvalidInput(f"Agent already has a block labelled {block.label!r}: detach it first (detach_block).")
     await state.letta.agents.blocks.attach(block_id, agent_id=agent_id)
-    return Attachment(agent_id=agent_id, attached=await _labels(state.reads, agent_id), changed=True)
+    return Attachment(agent_id=agent_id, attached=await _labels(state.letta, agent_id), changed=True)
 
 
 @tool("memory", "Detach a memory block", read_only=False, destructive=True, idempotent=True)
@@ -310,15 +310,15 @@ async def detach_block(
     and stays attached to any other agents; its content leaves this agent's context.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
+    agent_id = await resolve_agent(state.letta, agent)
     if bool(block_id) == bool(label):
         raise InvalidInput("Give either block_id or label of the block to detach.")
-    current = (await state.reads.agents.blocks.list(agent_id, limit=100)).items
+    current = (await state.letta.agents.blocks.list(agent_id, limit=100)).items
     match = [b for b in current if (b.id == block_id if block_id else b.label == label)]
     if not match:
         return Attachment(agent_id=agent_id, attached=sorted(b.label or "" for b in current), changed=False)
     await state.letta.agents.blocks.detach(match[0].id or "", agent_id=agent_id)
-    return Attachment(agent_id=agent_id, attached=await _labels(state.reads, agent_id), changed=True)
+    return Attachment(agent_id=agent_id, attached=await _labels(state.letta, agent_id), changed=True)
 
 
 TOOLS = [list_blocks, get_block, update_block, edit_block, create_block, attach_block, detach_block]

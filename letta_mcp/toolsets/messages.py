@@ -126,7 +126,7 @@ async def send_message(
     a repeated call talks to the agent twice — after an error, check list_messages first.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
+    agent_id = await resolve_agent(state.letta, agent)
     response = await state.letta.agents.messages.create(agent_id, input=message, timeout=state.settings.message_timeout)
     stop = getattr(response.stop_reason, "stop_reason", None)
     return build_reply(
@@ -158,7 +158,7 @@ async def list_messages(
     Use it to see what an agent was told or did (for example after a send_message that failed,
     before retrying). For a topic rather than a time, use search_messages.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     agent_id = await resolve_agent(letta, agent)
     wanted = set(roles or ())
     newest_first = order == "newest_first"
@@ -189,9 +189,9 @@ async def list_messages(
 
 def _newest_first(items: list[Any]) -> list[Any]:
     """Letta 0.16 returns a `desc` page oldest first (it reverses twice); newer servers may not. Normalise."""
-    if len(items) > 1 and getattr(items[0], "date", None) and getattr(items[-1], "date", None):
-        if items[0].date > items[-1].date:
-            return list(items)
+    dated = len(items) > 1 and getattr(items[0], "date", None) and getattr(items[-1], "date", None)
+    if dated and items[0].date > items[-1].date:
+        return list(items)
     return list(reversed(items))
 
 
@@ -221,7 +221,7 @@ async def search_messages(
     conversation_search tool, which needs that tool attached, as it is by default). For long-term
     facts stored on purpose, search_archival is the better place.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     agent_id = await resolve_agent(letta, agent)
     try:
         found = await letta.messages.search(query=query, agent_id=agent_id, limit=limit)

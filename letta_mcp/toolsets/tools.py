@@ -77,7 +77,7 @@ async def list_tools(
     """List the tools on the Letta server (or those attached to one agent): id, name, a one-line
     description, tags and type. Next: attach_tool to give one to an agent.
     """
-    letta = app(ctx).reads
+    letta = app(ctx).letta
     if agent:
         agent_id = await resolve_agent(letta, agent)
         page = await letta.agents.tools.list(agent_id, limit=limit + 1, **given(after=cursor))
@@ -110,7 +110,7 @@ async def create_tool(
     """
     state = app(ctx)
     check_source(source_code)
-    agent_id = await resolve_agent(state.reads, attach_to) if attach_to else None
+    agent_id = await resolve_agent(state.letta, attach_to) if attach_to else None
     created = await state.letta.tools.upsert(source_code=source_code, **given(tags=tags))
     if agent_id:
         await state.letta.agents.tools.attach(created.id or "", agent_id=agent_id)
@@ -125,13 +125,13 @@ async def attach_tool(ctx: Ctx, agent: AgentRef, tool: ToolRef) -> Attachment:
     after the change.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
-    found = await _resolve_tool(state.reads, tool)
-    before = await _tool_names(state.reads, agent_id)
+    agent_id = await resolve_agent(state.letta, agent)
+    found = await _resolve_tool(state.letta, tool)
+    before = await _tool_names(state.letta, agent_id)
     if found.name in before:
         return Attachment(agent_id=agent_id, attached=before, changed=False)
     await state.letta.agents.tools.attach(found.id or "", agent_id=agent_id)
-    after = await _tool_names(state.reads, agent_id)
+    after = await _tool_names(state.letta, agent_id)
     if found.name not in after:
         raise InvalidInput(f"Letta accepted the request but {found.name!r} is not among the agent's tools afterwards.")
     return Attachment(agent_id=agent_id, attached=after, changed=True)
@@ -141,13 +141,13 @@ async def attach_tool(ctx: Ctx, agent: AgentRef, tool: ToolRef) -> Attachment:
 async def detach_tool(ctx: Ctx, agent: AgentRef, tool: ToolRef) -> Attachment:
     """Take a tool (by name or id) away from an agent. The tool stays on the server for other agents."""
     state = app(ctx)
-    agent_id = await resolve_agent(state.reads, agent)
-    found = await _resolve_tool(state.reads, tool)
-    before = await _tool_names(state.reads, agent_id)
+    agent_id = await resolve_agent(state.letta, agent)
+    found = await _resolve_tool(state.letta, tool)
+    before = await _tool_names(state.letta, agent_id)
     if found.name not in before:
         return Attachment(agent_id=agent_id, attached=before, changed=False)
     await state.letta.agents.tools.detach(found.id or "", agent_id=agent_id)
-    after = await _tool_names(state.reads, agent_id)
+    after = await _tool_names(state.letta, agent_id)
     if found.name in after:
         raise InvalidInput(f"Letta accepted the request but {found.name!r} is still attached afterwards.")
     return Attachment(agent_id=agent_id, attached=after, changed=True)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.helpers import call, call_error
+
+pytestmark = pytest.mark.anyio
 
 
 async def test_create_agent_with_described_blocks_rules_and_secrets(client: Any, letta: Any, uid: str) -> None:
     out = await call(
-        client, "create_agent", name=f"{uid}-helper", description="helps with tests",
+        client,
+        "create_agent",
+        name=f"{uid}-helper",
+        description="helps with tests",
         memory_blocks=[
             {"label": "persona", "value": "I am careful.", "description": "who I am", "limit": 4000},
             {"label": "project", "value": "", "description": "the project's conventions"},
         ],
-        tags=[uid, "project:x"], tools=["conversation_search"],
+        tags=[uid, "project:x"],
+        tools=["conversation_search"],
         tool_rules=[{"type": "exit_loop", "tool": "conversation_search"}],
-        context_window_limit=16000, secrets={"SERVICE_TOKEN": "s3cret-value"},
+        context_window_limit=16000,
+        secrets={"SERVICE_TOKEN": "s3cret-value"},
     )
     assert out["existed"] is False
     assert out["name"] == f"{uid}-helper"
@@ -76,17 +85,29 @@ async def test_list_agents_filters_and_pages(client: Any, uid: str) -> None:
 
 
 async def test_get_agent_by_id_and_by_name(client: Any, letta: Any, uid: str) -> None:
-    made = await call(client, "create_agent", name=f"{uid}-g", description="d",
-                      memory_blocks=[{"label": "human", "value": "abc", "description": "the user"}])
+    made = await call(
+        client,
+        "create_agent",
+        name=f"{uid}-g",
+        description="d",
+        memory_blocks=[{"label": "human", "value": "abc", "description": "the user"}],
+    )
     by_name = await call(client, "get_agent", agent=f"{uid}-g")
     by_id = await call(client, "get_agent", agent=made["id"])
     assert by_name == by_id
     direct = await letta.agents.retrieve(made["id"], include=["agent.tools"])
     assert by_id["model"] == direct.llm_config.handle
     assert sorted(by_id["tools"]) == sorted(t.name for t in direct.tools)
-    assert by_id["blocks"] == [{"label": "human", "id": direct.blocks[0].id if direct.blocks else by_id["blocks"][0]["id"],
-                                "description": "the user", "chars": 3, "limit": by_id["blocks"][0]["limit"],
-                                "read_only": False}]
+    assert by_id["blocks"] == [
+        {
+            "label": "human",
+            "id": direct.blocks[0].id if direct.blocks else by_id["blocks"][0]["id"],
+            "description": "the user",
+            "chars": 3,
+            "limit": by_id["blocks"][0]["limit"],
+            "read_only": False,
+        }
+    ]
 
 
 async def test_update_agent_changes_only_what_is_given(client: Any, letta: Any, uid: str) -> None:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.helpers import call
+
+pytestmark = pytest.mark.anyio
 
 
 async def test_insert_search_delete(client: Any, letta: Any, uid: str) -> None:
     agent = await call(client, "create_agent", name=f"{uid}-arch")
-    stored = await call(client, "insert_archival", agent=agent["name"], text="The deploy key rotates every Friday",
-                        tags=["ops"])
+    stored = await call(
+        client, "insert_archival", agent=agent["name"], text="The deploy key rotates every Friday", tags=["ops"]
+    )
     await call(client, "insert_archival", agent=agent["name"], text="Lunch is at noon in the garden", tags=["life"])
     passages = await letta.agents.passages.list(agent["id"])
     assert len(passages) == 2

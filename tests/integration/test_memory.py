@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.helpers import call, call_error
+
+pytestmark = pytest.mark.anyio
 
 
 async def _agent(client: Any, name: str, **blocks: str) -> dict[str, Any]:
-    memory = [{"label": label, "value": value, "description": f"the {label}", "limit": 2000}
-              for label, value in blocks.items()]
+    memory = [
+        {"label": label, "value": value, "description": f"the {label}", "limit": 2000}
+        for label, value in blocks.items()
+    ]
     return await call(client, "create_agent", name=name, memory_blocks=memory)
 
 
@@ -54,8 +60,9 @@ async def test_update_block_replaces_and_respects_the_limit(client: Any, letta: 
 
 async def test_edit_block_replace_and_insert(client: Any, letta: Any, uid: str) -> None:
     agent = await _agent(client, f"{uid}-ed", project="style: tabs\ntests: pytest\nci: none")
-    out = await call(client, "edit_block", agent=agent["name"], label="project", old_text="ci: none",
-                     new_text="ci: github actions")
+    out = await call(
+        client, "edit_block", agent=agent["name"], label="project", old_text="ci: none", new_text="ci: github actions"
+    )
     assert "ci: github actions" in out["preview"]
     await call(client, "edit_block", agent=agent["name"], label="project", insert_text="lang: python", line=0)
     await call(client, "edit_block", agent=agent["name"], label="project", insert_text="owner: bob", line=-1)
@@ -69,11 +76,11 @@ async def test_edit_block_refuses_missing_ambiguous_and_oversized(client: Any, l
     assert "does not occur" in missing
     twice = await call_error(client, "edit_block", agent=agent["id"], label="project", old_text="a", new_text="c")
     assert "occurs 2 times" in twice
-    big = await call_error(client, "edit_block", agent=agent["id"], label="project", old_text="b",
-                           new_text="x" * 2500)
+    big = await call_error(client, "edit_block", agent=agent["id"], label="project", old_text="b", new_text="x" * 2500)
     assert "holds at most 2000" in big
-    both = await call_error(client, "edit_block", agent=agent["id"], label="project", old_text="a", new_text="c",
-                            insert_text="q", line=0)
+    both = await call_error(
+        client, "edit_block", agent=agent["id"], label="project", old_text="a", new_text="c", insert_text="q", line=0
+    )
     assert "either" in both
     assert (await letta.agents.blocks.retrieve("project", agent_id=agent["id"])).value == "a b a"
 
@@ -88,8 +95,15 @@ async def test_unknown_label_names_list_blocks(client: Any, uid: str) -> None:
 async def test_shared_block_between_two_agents(client: Any, letta: Any, uid: str) -> None:
     one = await _agent(client, f"{uid}-one", persona="1")
     two = await _agent(client, f"{uid}-two", persona="2")
-    shared = await call(client, "create_block", label="team", value="use ruff", description="team conventions",
-                        limit=3000, attach_to=[one["name"]])
+    shared = await call(
+        client,
+        "create_block",
+        label="team",
+        value="use ruff",
+        description="team conventions",
+        limit=3000,
+        attach_to=[one["name"]],
+    )
     assert shared["agents"] == [one["id"]]
     attached = await call(client, "attach_block", agent=two["id"], block_id=shared["id"])
     assert attached["changed"] is True

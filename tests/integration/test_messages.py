@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.helpers import call, call_error
+
+pytestmark = pytest.mark.anyio
 
 
 async def test_send_message_returns_the_stored_reply(client: Any, letta: Any, uid: str) -> None:
@@ -22,12 +26,20 @@ async def test_send_message_returns_the_stored_reply(client: Any, letta: Any, ui
 
 
 async def test_send_message_with_reasoning_tool_calls_and_usage(client: Any, letta: Any, uid: str) -> None:
-    agent = await call(client, "create_agent", name=f"{uid}-tools",
-                       memory_blocks=[{"label": "human", "value": "", "description": "the user"}])
+    agent = await call(
+        client,
+        "create_agent",
+        name=f"{uid}-tools",
+        memory_blocks=[{"label": "human", "value": "", "description": "the user"}],
+    )
     out = await call(
-        client, "send_message", agent=agent["id"],
-        message='note this [[think:I should store it]] [[tool:memory_insert {"label": "human", "new_string": "likes tea"}]]',
-        include_reasoning=True, include_tool_calls=True,
+        client,
+        "send_message",
+        agent=agent["id"],
+        message="note this [[think:I should store it]] "
+        '[[tool:memory_insert {"label": "human", "new_string": "likes tea"}]]',
+        include_reasoning=True,
+        include_tool_calls=True,
     )
     assert out["reasoning"] == ["I should store it"]
     step = out["tool_calls"][0]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.helpers import call, call_error
 
 SOURCE = '''
@@ -19,6 +21,8 @@ def {name}(a: int, b: int) -> str:
     """
     return str(a * b)
 '''
+
+pytestmark = pytest.mark.anyio
 
 
 async def test_create_attach_use_detach(client: Any, letta: Any, uid: str) -> None:
@@ -40,8 +44,13 @@ async def test_create_attach_use_detach(client: Any, letta: Any, uid: str) -> No
     mine = await call(client, "list_tools", agent=agent["id"])
     assert name in [t["name"] for t in mine["tools"]]
 
-    reply = await call(client, "send_message", agent=agent["id"], include_tool_calls=True,
-                       message=f'[[tool:{name} {{"a": 6, "b": 7}}]]')
+    reply = await call(
+        client,
+        "send_message",
+        agent=agent["id"],
+        include_tool_calls=True,
+        message=f'[[tool:{name} {{"a": 6, "b": 7}}]]',
+    )
     assert reply["tool_calls"][0]["result"] == "42"
 
     detached = await call(client, "detach_tool", agent=agent["id"], tool=name)
