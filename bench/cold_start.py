@@ -1,0 +1,88 @@
+"""Cold start: process start → initialize → tools/list over stdio, letta-mcp against a bare `mcp` server.
+
+Both are measured alternately in the same run (the machine is noisy), and the figure that matters
+is the ratio of medians. Usage: ``python -m bench.cold_start [--runs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+
+
+def once(cmd: list[str], env: dict[str, str]) -> float:
+    """Seconds from spawning `cmd` to reading its tools/list answer."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        text=True,
+        bufsize=1,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    proc.stdin.write(json.dumps(INIT) + "\n")
+    assert json.loads(proc.stdout.readline())["id"] == 1
+    proc.stdin.write(json.dumps(INITIALIZED) + "\n" + json.dumps(LIST) + "\n")
+    answer = json.loads(proc.stdout.readline())
+    elapsed = time.perf_counter() - t0
+    assert answer["id"] == 2
+    assert answer["result"]["tools"]
+    proc.stdin.close()
+    proc.wait(timeout=10)
+    return elapsed
+
+
+def measure(runs: int) -> dict[str, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LETTA_")}
+    env["LETTA_BASE_URL"] = "http://127.0.0.1:9"  # cold start must not touch Letta at all
+    ours = [sys.executable, "-m", "letta_mcp"]
+    bare = [sys.executable, str(ROOT / "bench" / "bare_server.py")]
+    once(ours, env)
+    once(bare, env)  # warm the OS file cache for both
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(runs):
+        a.append(once(ours, env))
+        b.append(once(bare, env))
+    return {
+        "letta_mcp_s": statistics.median(a),
+        "bare_mcp_s": statistics.median(b),
+        "ratio": statistics.median(a) / statistics.median(b),
+        "runs": runs,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    result = measure(parser.parse_args().runs)
+    print(
+        f"cold start (start → initialize → tools/list, median of {result['runs']}): "
+        f"letta-mcp {result['letta_mcp_s']:.3f} s, bare mcp {result['bare_mcp_s']:.3f} s, "
+        f"ratio {result['ratio']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
