@@ -180,3 +180,20 @@ async def test_an_unexpected_failure_is_logged_and_reported_briefly(caplog: pyte
     assert "TypeError" not in message
     assert again.tools
     assert any("Unexpected error in tool get_agent" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_search_messages_uses_letta_cloud_search_when_there() -> None:
+    hit = {"message_type": "user_message", "content": "the zebra password", "created_at": "2026-01-01T00:00:00Z",
+           "message_id": "message-1", "agent_id": AGENT_ID}
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/messages/search":
+            return httpx.Response(200, json=[hit])
+        return httpx.Response(404, json={"detail": "unexpected"})
+
+    recorder = Recorder(cloud)
+    async with Client(server_with(recorder)) as client:
+        out = await call(client, "search_messages", agent=AGENT_ID, query="zebra")
+    assert out["source"] == "letta message search"
+    assert out["hits"] == [{"role": "user", "date": "2026-01-01T00:00:00+00:00", "text": "the zebra password"}]
+    assert not any("tools" in r.url.path for r in recorder.requests), "no fallback when Cloud search answers"
