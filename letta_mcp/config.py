@@ -80,12 +80,12 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_CONNECT_TIMEOUT"),
         description="Seconds to wait for a connection to Letta.",
     )
-    message_timeout: float = Field(
-        300.0,
-        gt=0,
-        le=3600,
-        validation_alias=_env("LETTA_MCP_MESSAGE_TIMEOUT"),
-        description="Seconds to wait for an agent's reply in send_message.",
+    wait_seconds: float = Field(
+        45.0,
+        ge=1,
+        le=600,
+        validation_alias=_env("LETTA_MCP_WAIT_SECONDS"),
+        description="Seconds send_message waits for a reply before handing back a run to fetch with get_run.",
     )
     read_retries: int = Field(
         2,

@@ -47,6 +47,8 @@ class AppContext:
         self._factory = factory
         self._client = injected
         self._owned = injected is None
+        self.background_streams: bool | None = None
+        """Whether Letta runs background streams (needs Redis); None until the first try."""
 
     @property
     def letta(self) -> AsyncLetta:

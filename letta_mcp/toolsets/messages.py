@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from letta_mcp.models import Message, MessageList, MessageSearch, Reply, SearchHit, ToolStep, Usage, clip
+from letta_mcp.models import MessageList, MessageSearch, Reply, SearchHit, clip
 from letta_mcp.registry import Ctx, app, tool
 from letta_mcp.toolsets._common import AgentRef, Cursor, Limit, given, iso, resolve_agent, text_of
-
-ARG_CHARS = 600
-RESULT_CHARS = 1_500
+from letta_mcp.toolsets._replies import Detail, message_type, to_message
+from letta_mcp.toolsets._runs import await_run, converse
 
 MessageText = Annotated[
     str, Field(min_length=1, max_length=100_000, description="Only the new message: the agent remembers the rest.")
@@ -21,93 +19,16 @@ MessageText = Annotated[
 Role = Literal["user", "assistant", "reasoning", "tool_call", "tool_return", "system"]
 
 
-def message_type(m: Any) -> str:
-    return str(getattr(m, "message_type", "") or "").removesuffix("_message")
+RunId = Annotated[str, Field(min_length=1, max_length=200, description="The run id (run-…) send_message returned.")]
+IncludeReasoning = Annotated[bool, Field(description="Also return the agent's reasoning.")]
+IncludeToolCalls = Annotated[bool, Field(description="Also return its tool calls and their results.")]
 
 
-def to_message(m: Any) -> Message:
-    """One Letta message as compact text."""
-    kind = message_type(m)
-    tool_name: str | None = None
-    if kind == "reasoning":
-        text = str(getattr(m, "reasoning", "") or "")
-    elif kind == "tool_call":
-        call = getattr(m, "tool_call", None)
-        tool_name = getattr(call, "name", None)
-        text = clip(str(getattr(call, "arguments", "") or ""), ARG_CHARS)
-    elif kind == "tool_return":
-        tool_name = getattr(m, "name", None)
-        text = clip(str(getattr(m, "tool_return", "") or ""), RESULT_CHARS)
-    else:
-        text = text_of(getattr(m, "content", None))
-    return Message(
-        id=m.id,
-        type=kind,
-        date=iso(getattr(m, "date", None)),
-        text=text,
-        tool=tool_name,
-        run_id=getattr(m, "run_id", None),
-    )
-
-
-def build_reply(
-    agent_id: str,
-    messages: Iterable[Any],
-    *,
-    status: Literal["completed", "running", "failed", "cancelled"] = "completed",
-    run_id: str | None = None,
-    usage: Any = None,
-    stop_reason: str | None = None,
-    include_reasoning: bool = False,
-    include_tool_calls: bool = False,
-    note: str | None = None,
-) -> Reply:
-    """A `Reply` from the messages of one turn (a response's, a stream's or a run's)."""
-    replies: list[str] = []
-    reasoning: list[str] = []
-    steps: list[ToolStep] = []
-    by_call: dict[str, ToolStep] = {}
-    for m in messages:
-        kind = message_type(m)
-        run_id = run_id or getattr(m, "run_id", None)
-        if kind == "assistant":
-            replies.append(text_of(getattr(m, "content", None)))
-        elif kind == "reasoning":
-            reasoning.append(str(getattr(m, "reasoning", "") or ""))
-        elif kind == "tool_call":
-            call = getattr(m, "tool_call", None)
-            step = ToolStep(
-                name=str(getattr(call, "name", "") or ""),
-                arguments=clip(str(getattr(call, "arguments", "") or ""), ARG_CHARS),
-            )
-            steps.append(step)
-            by_call[str(getattr(call, "tool_call_id", "") or "")] = step
-        elif kind == "tool_return":
-            step_or_none = by_call.get(str(getattr(m, "tool_call_id", "") or ""))
-            result = clip(str(getattr(m, "tool_return", "") or ""), RESULT_CHARS)
-            if step_or_none is None:
-                step_or_none = ToolStep(name=str(getattr(m, "name", "") or ""), arguments="")
-                steps.append(step_or_none)
-            step_or_none.result = result
-            step_or_none.status = getattr(m, "status", None)
-    usage_out = None
-    if usage is not None:
-        usage_out = Usage(
-            prompt_tokens=getattr(usage, "prompt_tokens", None),
-            completion_tokens=getattr(usage, "completion_tokens", None),
-            total_tokens=getattr(usage, "total_tokens", None),
-            steps=getattr(usage, "step_count", None),
-        )
-    return Reply(
-        status=status,
-        agent_id=agent_id,
-        run_id=run_id,
-        reply="\n\n".join(r for r in replies if r),
-        reasoning=reasoning if include_reasoning and reasoning else None,
-        tool_calls=steps if include_tool_calls and steps else None,
-        usage=usage_out,
-        stop_reason=stop_reason,
-        note=note,
+def wait_arg(default_text: str) -> Any:
+    return Field(
+        ge=0,
+        le=600,
+        description=f"Seconds to wait for the reply before returning a run to fetch later; default {default_text}.",
     )
 
 
@@ -116,27 +37,61 @@ async def send_message(
     ctx: Ctx,
     agent: AgentRef,
     message: MessageText,
-    include_reasoning: Annotated[bool, Field(description="Also return the agent's reasoning.")] = False,
-    include_tool_calls: Annotated[bool, Field(description="Also return its tool calls and their results.")] = False,
+    include_reasoning: IncludeReasoning = False,
+    include_tool_calls: IncludeToolCalls = False,
+    wait_seconds: Annotated[float | None, wait_arg("LETTA_MCP_WAIT_SECONDS (45)")] = None,
 ) -> Reply:
     """Send a message to a Letta agent and return its reply.
 
-    The agent keeps its own memory and history: send only the new message, never the conversation
-    so far. It may use its tools (and edit its memory) before answering. Not safe to retry blindly:
-    a repeated call talks to the agent twice — after an error, check list_messages first.
+    The agent keeps its own memory and history: send only the new message, never the conversation so
+    far. It may use tools and edit its memory first; its steps arrive as progress. If it is still
+    working at the deadline, you get status='running' and a run_id: call get_run to collect the reply
+    (the agent keeps working meanwhile). Not safe to retry blindly: a repeated call talks to the agent
+    twice — after an error, check list_messages first.
     """
     state = app(ctx)
     agent_id = await resolve_agent(state.letta, agent)
-    response = await state.letta.agents.messages.create(agent_id, input=message, timeout=state.settings.message_timeout)
-    stop = getattr(response.stop_reason, "stop_reason", None)
-    return build_reply(
-        agent_id,
-        response.messages,
-        usage=response.usage,
-        stop_reason=str(stop) if stop else None,
-        include_reasoning=include_reasoning,
-        include_tool_calls=include_tool_calls,
-    )
+    wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
+    return await converse(ctx, state, agent_id, message, wait, Detail(include_reasoning, include_tool_calls))
+
+
+@tool("messages", "Get a run's outcome", read_only=True)
+async def get_run(
+    ctx: Ctx,
+    run_id: RunId,
+    wait_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=600,
+            description="Seconds to wait for a running run to finish (capped at the "
+            "server's LETTA_MCP_WAIT_SECONDS); 0 answers at once.",
+        ),
+    ] = 0,
+    include_reasoning: IncludeReasoning = False,
+    include_tool_calls: IncludeToolCalls = False,
+) -> Reply:
+    """Check a run that send_message handed back (status='running'): its status and, once it has
+    finished, the agent's full reply in the same shape as send_message.
+
+    Works from any letta-mcp process (the run lives in Letta). While status is 'running', call again
+    (with wait_seconds to wait for it here).
+    """
+    state = app(ctx)
+    wait = min(wait_seconds, state.settings.wait_seconds)
+    return await await_run(ctx, state, run_id, wait, Detail(include_reasoning, include_tool_calls))
+
+
+@tool("messages", "Cancel a run", read_only=False, destructive=True, idempotent=True)
+async def cancel_run(ctx: Ctx, run_id: RunId) -> Reply:
+    """Stop a run that is still working (e.g. one send_message handed back). What the agent already did
+    stays done. Returns the run's state afterwards; a finished run is left as it is.
+    """
+    state = app(ctx)
+    run = await state.letta.runs.retrieve(run_id)
+    if run.status not in ("completed", "failed", "cancelled"):
+        await state.letta.agents.messages.cancel(run.agent_id, run_ids=[run_id])
+    return await await_run(ctx, state, run_id, 0, Detail())
 
 
 @tool("messages", "List an agent's messages", read_only=True)
@@ -262,4 +217,4 @@ async def search_messages(
     return MessageSearch(agent_id=agent_id, query=query, hits=hits, source="conversation_search (self-hosted)")
 
 
-TOOLS = [send_message, list_messages, search_messages]
+TOOLS = [send_message, get_run, cancel_run, list_messages, search_messages]

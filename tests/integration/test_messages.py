@@ -81,4 +81,5 @@ async def test_send_message_when_the_model_fails(client: Any, letta: Any, uid: s
     agent = await call(client, "create_agent", name=f"{uid}-fail")
     message = await call_error(client, "send_message", agent=agent["id"], message="break [[fail:500]]")
     assert "Traceback" not in message
-    assert "check" in message
+    assert "turn failed in Letta (run run-" in message
+    assert "check list_messages before sending it again" in message

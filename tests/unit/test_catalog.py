@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "__toolsnaps__" / "catalog.json"
 CATALOG = {
     "agents": ["list_agents", "get_agent", "create_agent", "update_agent", "delete_agent"],
-    "messages": ["send_message", "list_messages", "search_messages"],
+    "messages": ["send_message", "get_run", "cancel_run", "list_messages", "search_messages"],
     "memory": [
         "list_blocks",
         "get_block",
@@ -76,6 +76,7 @@ async def test_read_only_lists_no_write_tool(mode: Any) -> None:
     assert {t.name for t in tools} == {
         "list_agents",
         "get_agent",
+        "get_run",
         "list_messages",
         "search_messages",
         "list_blocks",

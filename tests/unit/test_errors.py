@@ -183,8 +183,13 @@ async def test_an_unexpected_failure_is_logged_and_reported_briefly(caplog: pyte
 
 
 async def test_search_messages_uses_letta_cloud_search_when_there() -> None:
-    hit = {"message_type": "user_message", "content": "the zebra password", "created_at": "2026-01-01T00:00:00Z",
-           "message_id": "message-1", "agent_id": AGENT_ID}
+    hit = {
+        "message_type": "user_message",
+        "content": "the zebra password",
+        "created_at": "2026-01-01T00:00:00Z",
+        "message_id": "message-1",
+        "agent_id": AGENT_ID,
+    }
 
     def cloud(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/messages/search":
