@@ -9,6 +9,7 @@ import argparse
 import logging
 import sys
 import typing
+import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -99,6 +100,9 @@ def load_settings(overrides: dict[str, Any]) -> Settings:
 
 
 def configure_logging(level: str) -> None:
+    # Agent steps are sent as MCP log messages on purpose (clients of the 2025 protocol show them);
+    # the SDK's deprecation notice about that would only clutter stderr.
+    warnings.filterwarnings("ignore", message="The logging capability is deprecated")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
