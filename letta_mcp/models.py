@@ -167,6 +167,13 @@ class Block(Out):
     agents: list[str] | None = Field(None, description="Ids of the agents this block is attached to (shared blocks).")
 
 
+class AgentContext(Out):
+    """An agent with its core memory: what `letta://agents/{agent_id}` reads."""
+
+    agent: Agent
+    memory: list[Block]
+
+
 class BlockList(Page):
     items_field: ClassVar[str] = "blocks"
     blocks: list[BlockSummary]

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from letta_mcp import errors
 from letta_mcp.config import Settings
 from letta_mcp.models import fit
+from letta_mcp.notify import Subscriptions
 from letta_mcp.schema import compact
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class AppContext:
         self._factory = factory
         self._client = injected
         self._owned = injected is None
+        self.subscriptions = Subscriptions()
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import (
+    CompleteRequestParams,
+    CompleteResult,
+    SubscribeRequestParams,
+    UnsubscribeRequestParams,
+)
+from mcp.types import Resource as MCPResource
 
-from letta_mcp import __version__
+from letta_mcp import __version__, notify
 from letta_mcp.config import Settings
+from letta_mcp.prompts import register_prompts
 from letta_mcp.registry import AppContext, ToolSpec, build_tools
+from letta_mcp.resources import AGENTS_URI, complete, register_resources
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta
@@ -42,7 +51,34 @@ def make_letta(settings: Settings) -> AsyncLetta:
     return AsyncLetta(base_url=settings.base_url, api_key=api_key, timeout=timeout, max_retries=0)
 
 
-def create_server(settings: Settings, letta: AsyncLetta | None = None) -> MCPServer[AppContext]:
+class LettaServer(MCPServer[AppContext]):
+    """The MCP server, plus what the high-level server does not do by itself: the agents index in
+    resources/list (a template cannot be listed), resources/subscribe, and completions that see
+    the lifespan context."""
+
+    async def list_resources(self) -> list[MCPResource]:
+        index = MCPResource(
+            name="agents",
+            title="Letta agents",
+            uri=AGENTS_URI,
+            mime_type="application/json",
+            description="The Letta agents you can use (paged: letta://agents?cursor=…).",
+        )
+        return [index, *await super().list_resources()]
+
+    def add_protocol_handlers(self) -> None:
+        low = self._lowlevel_server
+        low.add_request_handler("resources/subscribe", SubscribeRequestParams, notify.on_subscribe)
+        low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, notify.on_unsubscribe)
+
+        async def on_complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
+            completion = await complete(ctx.lifespan_context, params.ref, params.argument, params.context)
+            return CompleteResult(completion=completion)
+
+        low.add_request_handler("completion/complete", CompleteRequestParams, on_complete)
+
+
+def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaServer:
     """Build the MCP server. Pass `letta` to use a client of your own (tests inject faults this way)."""
 
     @asynccontextmanager
@@ -54,7 +90,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> MCPSer
             await state.aclose()
 
     tools = build_tools(all_tools(), settings)
-    server: MCPServer[AppContext] = MCPServer(
+    server = LettaServer(
         "letta",
         title="Letta",
         version=__version__,
@@ -64,6 +100,9 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> MCPSer
         log_level=settings.log_level,
         tools=tools,
     )
+    register_resources(server)
+    register_prompts(server)
+    server.add_protocol_handlers()
     logger.info(
         "letta-mcp %s: %d tools (toolsets: %s%s) for Letta at %s",
         __version__,
@@ -81,4 +120,4 @@ def tool_names(settings: Settings) -> list[str]:
     return [spec.name for spec in selected(all_tools(), settings)]
 
 
-__all__ = ["INSTRUCTIONS", "all_tools", "create_server", "make_letta", "tool_names"]
+__all__ = ["INSTRUCTIONS", "LettaServer", "all_tools", "create_server", "make_letta", "tool_names"]

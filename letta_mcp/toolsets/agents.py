@@ -6,9 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from letta_mcp import notify
 from letta_mcp.errors import InvalidInput
 from letta_mcp.models import Agent, AgentList, AgentSummary, BlockSummary, Deleted, ToolRuleOut
 from letta_mcp.registry import Ctx, app, tool
+from letta_mcp.resources import agent_uri
 from letta_mcp.toolsets._common import AgentRef, Cursor, Limit, given, iso, page_cursor, resolve_agent
 
 _Include = Literal[
@@ -225,6 +227,7 @@ async def create_agent(
             secrets=secrets,
         ),
     )
+    await notify.resource_list_changed(ctx)
     return detail(await letta.agents.retrieve(created.id, include=_FULL), existed=False)
 
 
@@ -264,6 +267,9 @@ async def update_agent(
         )
     agent_id = await resolve_agent(app(ctx).letta, agent)
     await letta.agents.update(agent_id, **changes)
+    await notify.resources_updated(ctx, [agent_uri(agent_id)])
+    if name is not None:
+        await notify.resource_list_changed(ctx)
     return detail(await letta.agents.retrieve(agent_id, include=_FULL))
 
 
@@ -277,6 +283,7 @@ async def delete_agent(ctx: Ctx, agent: AgentRef) -> Deleted:
     agent_id = await resolve_agent(state.letta, agent)
     found = await state.letta.agents.retrieve(agent_id)
     await state.letta.agents.delete(agent_id)
+    await notify.resource_list_changed(ctx)
     return Deleted(id=agent_id, name=found.name, what="agent")
 
 

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from letta_mcp import notify
 from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.models import Attachment, Block, BlockEdit, BlockList, BlockSummary
 from letta_mcp.registry import Ctx, app, tool
+from letta_mcp.resources import agent_uri, block_uris
 from letta_mcp.toolsets._common import AgentRef, BlockId, Cursor, Label, Limit, given, page_cursor, resolve_agent
 
 if TYPE_CHECKING:
@@ -55,6 +57,12 @@ async def _find(letta: AsyncLetta, agent: str | None, label: str | None, block_i
         raise NotFound(
             f"Agent {agent!r} has no block labelled {label!r}. Call list_blocks with agent={agent!r} to see its labels."
         ) from None
+
+
+async def _changed(ctx: Ctx, letta: AsyncLetta, block: Any) -> None:
+    """Tell subscribers of every URI this block is read under (shared blocks have several)."""
+    attached = await letta.blocks.agents.list(block.id, limit=100)
+    await notify.resources_updated(ctx, block_uris(block.id or "", [a.id for a in attached.items], block.label or ""))
 
 
 def _check_limit(value: str, b: Any) -> None:
@@ -156,6 +164,7 @@ async def update_block(
     _check_writable(b)
     _check_limit(value, b)
     updated = await state.letta.blocks.update(b.id, value=value)
+    await _changed(ctx, state.letta, b)
     return BlockEdit(
         id=b.id or "",
         label=b.label or "",
@@ -230,6 +239,7 @@ async def edit_block(
         region = "\n".join(lines[max(0, at_line - 1) : at_line + insert_text.count("\n") + 2])
     _check_limit(new_value, b)
     updated = await state.letta.blocks.update(b.id, value=new_value)
+    await _changed(ctx, state.letta, b)
     return BlockEdit(
         id=b.id or "",
         label=b.label or "",
@@ -296,6 +306,7 @@ async def attach_block(ctx: Ctx, agent: AgentRef, block_id: BlockId) -> Attachme
     if any(b.label == block.label for b in before.items):
         raise InvalidInput(f"Agent already has a block labelled {block.label!r}: detach it first (detach_block).")
     await state.letta.agents.blocks.attach(block_id, agent_id=agent_id)
+    await notify.resources_updated(ctx, [agent_uri(agent_id)])
     return Attachment(agent_id=agent_id, attached=await _labels(state.letta, agent_id), changed=True)
 
 
@@ -318,6 +329,7 @@ async def detach_block(
     if not match:
         return Attachment(agent_id=agent_id, attached=sorted(b.label or "" for b in current), changed=False)
     await state.letta.agents.blocks.detach(match[0].id or "", agent_id=agent_id)
+    await notify.resources_updated(ctx, [agent_uri(agent_id)])
     return Attachment(agent_id=agent_id, attached=await _labels(state.letta, agent_id), changed=True)
 
 
