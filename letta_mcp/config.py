@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival", "tools")
+TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival", "tools", "ask")
 """Every toolset, in catalog order."""
 
-DEFAULT_TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival")
+DEFAULT_TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival", "ask")
 """Served unless told otherwise. `tools` (running new Python on the Letta server) is opt-in."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -65,6 +65,30 @@ class Settings(BaseSettings):
     )
     read_only: bool = Field(
         False, validation_alias=_env("LETTA_MCP_READ_ONLY"), description="Serve only tools that change nothing."
+    )
+    expose_tag: str = Field(
+        "mcp:expose",
+        min_length=1,
+        max_length=200,
+        validation_alias=_env("LETTA_MCP_EXPOSE_TAG"),
+        description="Agents with this tag become tools of their own (ask_<name>), with the ask toolset.",
+    )
+    expose_agents: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        validation_alias=_env("LETTA_MCP_EXPOSE_AGENTS"),
+        description="More agents (names or ids, comma-separated) to expose as ask_<name> tools.",
+    )
+    ask_cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        validation_alias=_env("LETTA_MCP_ASK_CACHE_SECONDS"),
+        description="How long the list of exposed agents is reused before tools/list asks Letta again.",
+    )
+    read_only_ask: bool = Field(
+        False,
+        validation_alias=_env("LETTA_MCP_READ_ONLY_ASK"),
+        description="With --read-only, still serve ask_<name> tools (talking to an agent adds to its history).",
     )
     timeout: float = Field(
         30.0,
@@ -125,7 +149,7 @@ class Settings(BaseSettings):
             raise ValueError("has a malformed port") from exc
         return value.strip().rstrip("/")
 
-    @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
+    @field_validator("toolsets", "allowed_hosts", "allowed_origins", "expose_agents", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
 
 
+def _no_spawn(*args: Any) -> None:
+    raise RuntimeError("no task group: the server's lifespan is not running")
+
+
 class AppContext:
     """What tools reach through the lifespan context: the settings and the Letta client.
 
@@ -49,6 +53,10 @@ class AppContext:
         self._client = injected
         self._owned = injected is None
         self.subscriptions = Subscriptions()
+        from letta_mcp.toolsets.ask import AskTools
+
+        self.ask = AskTools(settings)
+        self.spawn: Callable[..., Any] = _no_spawn
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
 
@@ -57,6 +65,10 @@ class AppContext:
         if self._client is None:
             self._client = self._factory(self.settings)
         return self._client
+
+    def caller_key(self, request_context: Any) -> str:
+        """Whose view of Letta a request has (what per-caller caches are keyed by)."""
+        return "default"
 
     async def aclose(self) -> None:
         if self._owned and self._client is not None:
@@ -123,7 +135,7 @@ def tool(
     return make
 
 
-def _wrap(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
+def wrap(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
     fn = spec.fn
     write = not spec.read_only
 
@@ -162,7 +174,7 @@ def build_tools(specs: Iterable[ToolSpec], settings: Settings) -> list[Tool]:
     tools: list[Tool] = []
     for spec in selected(specs, settings):
         built = Tool.from_function(
-            _wrap(spec),
+            wrap(spec),
             name=spec.name,
             title=spec.title,
             description=spec.description,

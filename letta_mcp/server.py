@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from mcp.server.mcpserver import MCPServer
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.shared.subscriptions import ToolsListChanged
 from mcp.types import (
+    CallToolResult,
     CompleteRequestParams,
     CompleteResult,
+    InputRequiredResult,
+    ListToolsResult,
+    PaginatedRequestParams,
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
@@ -66,8 +73,41 @@ class LettaServer(MCPServer[AppContext]):
         )
         return [index, *await super().list_resources()]
 
+    def serves_ask(self, settings: Settings) -> bool:
+        return "ask" in settings.toolsets and (not settings.read_only or settings.read_only_ask)
+
+    async def _list_tools(self, ctx: Any, params: Any) -> ListToolsResult:
+        tools = await self.list_tools()
+        state: AppContext = ctx.lifespan_context
+        if self.serves_ask(state.settings):
+            key = state.caller_key(ctx)
+            connection = notify.connection_of(ctx.session)
+
+            async def announce() -> None:
+                await self._subscriptions.publish(ToolsListChanged())
+                with contextlib.suppress(Exception):
+                    await connection.send_tool_list_changed()
+
+            # Over stateless HTTP no notification can follow a first listing, so it waits for Letta.
+            first = None if state.settings.transport == "http" else announce
+            tools += state.ask.mcp_tools(await state.ask.listing(state, key, first))
+        return ListToolsResult(tools=tools)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        if self._tool_manager.get_tool(name) is None and name.startswith("ask_") and context is not None:
+            state = context.request_context.lifespan_context
+            if self.serves_ask(state.settings):
+                tool = await state.ask.find(state, state.caller_key(context.request_context), name)
+                if tool is not None:
+                    result = await tool.run(arguments, context, convert_result=True)
+                    return cast(CallToolResult, result)
+        return await super().call_tool(name, arguments, context)
+
     def add_protocol_handlers(self) -> None:
         low = self._lowlevel_server
+        low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
         low.add_request_handler("resources/subscribe", SubscribeRequestParams, notify.on_subscribe)
         low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, notify.on_unsubscribe)
 
@@ -84,10 +124,13 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         state = AppContext(settings, make_letta, injected=letta)
-        try:
-            yield state
-        finally:
-            await state.aclose()
+        async with anyio.create_task_group() as tasks:
+            state.spawn = tasks.start_soon
+            try:
+                yield state
+            finally:
+                tasks.cancel_scope.cancel()
+                await state.aclose()
 
     tools = build_tools(all_tools(), settings)
     server = LettaServer(

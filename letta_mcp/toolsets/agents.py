@@ -228,6 +228,7 @@ async def create_agent(
         ),
     )
     await notify.resource_list_changed(ctx)
+    await state.ask.changed_by_us(ctx)
     return detail(await letta.agents.retrieve(created.id, include=_FULL), existed=False)
 
 
@@ -270,6 +271,7 @@ async def update_agent(
     await notify.resources_updated(ctx, [agent_uri(agent_id)])
     if name is not None:
         await notify.resource_list_changed(ctx)
+    await app(ctx).ask.changed_by_us(ctx)
     return detail(await letta.agents.retrieve(agent_id, include=_FULL))
 
 
@@ -284,6 +286,7 @@ async def delete_agent(ctx: Ctx, agent: AgentRef) -> Deleted:
     found = await state.letta.agents.retrieve(agent_id)
     await state.letta.agents.delete(agent_id)
     await notify.resource_list_changed(ctx)
+    await state.ask.changed_by_us(ctx)
     return Deleted(id=agent_id, name=found.name, what="agent")
 
 

@@ -32,6 +32,7 @@ CATALOG = {
     ],
     "archival": ["insert_archival", "search_archival", "delete_archival"],
     "tools": ["list_tools", "create_tool", "attach_tool", "detach_tool"],
+    "ask": [],
 }
 
 

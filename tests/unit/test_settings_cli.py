@@ -36,7 +36,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.host == "127.0.0.1"
     assert s.transport == "stdio"
     assert s.api_key is None
-    assert s.toolsets == ("agents", "messages", "memory", "archival")
+    assert s.toolsets == ("agents", "messages", "memory", "archival", "ask")
 
 
 def test_env_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,7 +50,7 @@ def test_env_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.read_only is True
     assert s.port == 9000
     assert Settings(port=9100).port == 9100, "a flag wins over the environment"
-    assert Settings(toolsets="all").toolsets == ("agents", "messages", "memory", "archival", "tools")
+    assert Settings(toolsets="all").toolsets == ("agents", "messages", "memory", "archival", "tools", "ask")
 
 
 def test_the_api_key_is_never_shown() -> None:

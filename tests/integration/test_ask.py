@@ -1,0 +1,136 @@
+"""Agents as tools (`ask_<slug>`) against the real Letta server."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from letta_mcp.server import create_server
+from tests.conftest import settings_for
+from tests.helpers import call
+from tests.stack.letta_stack import Stack
+
+pytestmark = pytest.mark.anyio
+VALID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+async def ask_names(client: Client, expect: str | None = None, absent: str | None = None) -> list[str]:
+    """The ask_* tools listed; the first listing of a process looks agents up in the background, so poll."""
+    names: list[str] = []
+    for _ in range(50):
+        names = [t.name for t in (await client.list_tools()).tools if t.name.startswith("ask_")]
+        if (expect is None or expect in names) and (absent is None or absent not in names):
+            return names
+        await anyio.sleep(0.1)
+    return names
+
+
+def _settings(stack: Stack, uid: str, **extra: Any) -> Any:
+    return settings_for(stack, expose_tag=f"{uid}:expose", ask_cache_seconds=0, **extra)
+
+
+async def test_tag_call_untag(stack: Stack, letta: Any, uid: str) -> None:
+    tag = f"{uid}:expose"
+    agent = await letta.agents.create(
+        name=f"Architect {uid}",
+        description="Knows the architecture.",
+        model=stack.model,
+        embedding=stack.embedding,
+        tags=[tag, "other"],
+    )
+    tool_name = f"ask_architect_{uid}"
+    notes: list[Any] = []
+
+    async def handler(message: Any) -> None:
+        notes.append(type(getattr(message, "root", message)).__name__)
+
+    async with Client(create_server(_settings(stack, uid)), mode="legacy", message_handler=handler) as client:
+        assert tool_name in await ask_names(client, expect=tool_name)
+        tool = next(t for t in (await client.list_tools()).tools if t.name == tool_name)
+        assert tool.description is not None
+        assert tool.description.startswith("Knows the architecture.")
+        assert "get_run" in tool.description
+        assert tool.input_schema["required"] == ["message"]
+        assert tool.output_schema is not None
+        result = await client.call_tool(tool_name, {"message": "how is it built?"})
+        assert not result.is_error, result.content
+        assert result.structured_content is not None
+        assert result.structured_content["reply"] == "echo: how is it built?"
+        assert result.structured_content["status"] == "completed"
+        stored = (await letta.agents.messages.list(agent.id, limit=10)).items
+        assert "echo: how is it built?" in [getattr(m, "content", None) for m in stored]
+
+        notes.clear()
+        await call(client, "update_agent", agent=agent.id, tags=["other"])
+        assert tool_name not in await ask_names(client, absent=tool_name)
+        assert "ToolListChangedNotification" in notes, notes
+
+
+async def test_expose_by_name_and_read_only(stack: Stack, letta: Any, uid: str) -> None:
+    agent = await letta.agents.create(
+        name=f"{uid} support policy",
+        model=stack.model,
+        embedding=stack.embedding,
+        memory_blocks=[{"label": "persona", "value": "I know the refund rules."}],
+    )
+    settings = _settings(stack, uid, expose_agents=agent.name)
+    async with Client(create_server(settings)) as client:
+        names = await ask_names(client, expect=f"ask_{uid}_support_policy")
+        tool = next(t for t in (await client.list_tools()).tools if t.name in names)
+        assert tool.description is not None
+        assert "refund rules" in tool.description, "falls back to the persona"
+    async with Client(create_server(settings.model_copy(update={"read_only": True}))) as client:
+        await client.list_tools()
+        await anyio.sleep(0.5)
+        assert await ask_names(client) == [], "talking to an agent writes its history: not in read-only mode"
+    allowed = settings.model_copy(update={"read_only": True, "read_only_ask": True})
+    async with Client(create_server(allowed)) as client:
+        assert f"ask_{uid}_support_policy" in await ask_names(client, expect=f"ask_{uid}_support_policy")
+
+
+async def test_look_alike_and_odd_names(stack: Stack, letta: Any, uid: str) -> None:
+    tag = f"{uid}:expose"
+    for name in (f"Data Bot {uid}", f"data-bot-{uid}", f"Zoë's café-{uid} bot"):
+        await letta.agents.create(name=name, model=stack.model, embedding=stack.embedding, tags=[tag])
+    async with Client(create_server(_settings(stack, uid))) as client:
+        names = await ask_names(client, expect=f"ask_zoe_s_cafe_{uid}_bot")
+        assert len(names) == 3
+        assert len(set(names)) == 3
+        assert all(VALID.match(n) and len(n) <= 48 for n in names), names
+        slug_alike = [n for n in names if n.startswith(f"ask_data_bot_{uid}")]
+        assert len(slug_alike) == 2
+
+
+async def test_many_exposed_agents_list_fast(stack: Stack, letta: Any, uid: str) -> None:
+    tag = f"{uid}:expose"
+    async with anyio.create_task_group() as tg:
+        for i in range(50):
+            tg.start_soon(
+                lambda i=i: letta.agents.create(
+                    name=f"{uid} helper {i:02d}", model=stack.model, embedding=stack.embedding, tags=[tag]
+                )
+            )
+    settings = settings_for(stack, expose_tag=tag, ask_cache_seconds=30)
+    async with Client(create_server(settings)) as client:
+        names = await ask_names(client, expect=f"ask_{uid}_helper_49")
+        assert len(names) == 50
+        t0 = time.perf_counter()
+        for _ in range(20):
+            await client.list_tools()
+        cached = (time.perf_counter() - t0) / 20
+    uncached_settings = settings.model_copy(update={"ask_cache_seconds": 0})
+    async with Client(create_server(uncached_settings)) as client:
+        await ask_names(client, expect=f"ask_{uid}_helper_49")
+        t0 = time.perf_counter()
+        for _ in range(5):
+            await client.list_tools()
+        uncached = (time.perf_counter() - t0) / 5
+    print(
+        f"\n[ask] tools/list with 50 exposed agents: {cached * 1000:.1f} ms cached, {uncached * 1000:.1f} ms "
+        "when it asks Letta"
+    )
