@@ -121,18 +121,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_logging(settings.log_level)
     from letta_mcp.server import create_server
 
-    server = create_server(settings)
     if settings.transport == "stdio":
-        server.run("stdio")
+        create_server(settings).run("stdio")
         return
-    from letta_mcp.http import is_loopback, serve
+    from letta_mcp.auth import AuthConfigError
+    from letta_mcp.http import check_http_settings, serve
 
-    if not is_loopback(settings.host):
-        _fail(
-            f"refusing to serve HTTP on {settings.host} without authentication: bind a loopback address "
-            "(LETTA_MCP_HOST=127.0.0.1) and put an authenticating proxy in front"
-        )
-    serve(server, settings)
+    try:
+        check_http_settings(settings)
+    except AuthConfigError as exc:
+        _fail(str(exc))
+    if settings.workers > 1:
+        export_settings(settings)
+    serve(create_server(settings), settings)
+
+
+def export_settings(settings: Settings) -> None:
+    """Put the effective settings (flags included) in the environment that worker processes inherit."""
+    import os
+
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, tuple):
+            value = ",".join(value)
+        os.environ[env_var(name)] = str(value)
 
 
 if __name__ == "__main__":

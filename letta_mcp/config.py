@@ -57,6 +57,56 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_ALLOWED_ORIGINS"),
         description="Extra Origin header values HTTP accepts (comma-separated). Loopback origins always.",
     )
+    auth: Literal["none", "token", "passthrough", "oauth"] = Field(
+        "none",
+        validation_alias=_env("LETTA_MCP_AUTH"),
+        description="HTTP authentication: none (loopback only), token, passthrough (bearer = caller's Letta key), "
+        "oauth (JWTs from an issuer).",
+    )
+    tokens: SecretStr | None = Field(
+        None,
+        validation_alias=_env("LETTA_MCP_TOKENS"),
+        description='auth=token: JSON list of {"name", "token", optional "letta_api_key", "toolsets", '
+        '"read_only", "agent_tag"}.',
+    )
+    tokens_file: str | None = Field(
+        None, validation_alias=_env("LETTA_MCP_TOKENS_FILE"), description="auth=token: a JSON file of the same list."
+    )
+    oauth_issuer: str | None = Field(
+        None, validation_alias=_env("LETTA_MCP_OAUTH_ISSUER"), description="auth=oauth: the issuer URL (iss)."
+    )
+    oauth_jwks_url: str | None = Field(
+        None,
+        validation_alias=_env("LETTA_MCP_OAUTH_JWKS_URL"),
+        description="auth=oauth: where the issuer publishes its keys (default <issuer>/.well-known/jwks.json).",
+    )
+    oauth_audience: str | None = Field(
+        None,
+        validation_alias=_env("LETTA_MCP_OAUTH_AUDIENCE"),
+        description="auth=oauth: the audience (aud) tokens must carry; default this server's public URL.",
+    )
+    public_url: str | None = Field(
+        None,
+        validation_alias=_env("LETTA_MCP_PUBLIC_URL"),
+        description="This endpoint's public URL (e.g. https://mcp.example.com/mcp), for OAuth metadata.",
+    )
+    pool_size: int = Field(
+        64,
+        ge=1,
+        le=10_000,
+        validation_alias=_env("LETTA_MCP_POOL_SIZE"),
+        description="Most Letta clients kept for callers' own keys (idle ones are closed after 10 minutes).",
+    )
+    workers: int = Field(
+        1, ge=1, le=64, validation_alias=_env("LETTA_MCP_WORKERS"), description="HTTP worker processes."
+    )
+    max_request_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        validation_alias=_env("LETTA_MCP_MAX_REQUEST_BYTES"),
+        description="Largest HTTP request body accepted.",
+    )
     log_level: LogLevel = Field("INFO", validation_alias=_env("LETTA_MCP_LOG_LEVEL"), description="Log level (stderr).")
     toolsets: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_TOOLSETS,

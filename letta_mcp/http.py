@@ -8,12 +8,13 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from letta_mcp import __version__
+from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens, passthrough_caller
 from letta_mcp.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,25 +41,34 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def create_app(server: MCPServer[Any], settings: Settings) -> Starlette:
+def create_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     """The ASGI app: MCP at /mcp (stateless, so replicas need no sticky sessions), plus probes."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
     async def readyz(_: Request) -> Response:
+        """Letta answers, with the server's own credentials when it has any (passthrough has none)."""
+        import httpx
+
         from letta_mcp.server import make_letta
 
-        client = make_letta(settings)
         try:
-            await client.agents.list(limit=1)
+            if settings.auth == "passthrough" or settings.api_key is None:
+                async with httpx.AsyncClient(timeout=settings.connect_timeout + 2) as http:
+                    response = await http.get(settings.base_url + "/v1/health/")
+                    response.raise_for_status()
+            else:
+                client = make_letta(settings)
+                try:
+                    await client.agents.list(limit=1)
+                finally:
+                    await client.close()
         except Exception as exc:  # noqa: BLE001 — any failure means not ready; the reason is logged
             logger.warning("readiness check failed: %s", type(exc).__name__)
             return JSONResponse(
                 {"status": "unavailable", "letta": settings.base_url, "reason": type(exc).__name__}, status_code=503
             )
-        finally:
-            await client.close()
         return JSONResponse({"status": "ready", "letta": settings.base_url})
 
     app = server.streamable_http_app(
@@ -67,22 +77,57 @@ def create_app(server: MCPServer[Any], settings: Settings) -> Starlette:
         json_response=False,
         transport_security=transport_security(settings),
         host=settings.host,
+        max_request_body_size=settings.max_request_bytes,
     )
     app.router.routes.extend([Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])])
+    if settings.auth == "token":
+        table = TokenTable(load_tokens(settings))
+        return BearerAuth(app, table.caller)
+    if settings.auth == "passthrough":
+        return BearerAuth(app, passthrough_caller)
     return app
+
+
+def check_http_settings(settings: Settings) -> None:
+    """Refuse unsafe or incomplete HTTP settings before binding (AuthConfigError names the setting)."""
+    if settings.auth == "none" and not is_loopback(settings.host):
+        raise AuthConfigError(
+            f"refusing to serve HTTP on {settings.host} without authentication: set LETTA_MCP_AUTH to token, "
+            "passthrough or oauth, or bind a loopback address (LETTA_MCP_HOST=127.0.0.1)"
+        )
+    if settings.auth == "token":
+        load_tokens(settings)
+    if settings.auth == "oauth" and not (settings.oauth_issuer and settings.public_url):
+        raise AuthConfigError("LETTA_MCP_AUTH=oauth needs LETTA_MCP_OAUTH_ISSUER and LETTA_MCP_PUBLIC_URL")
+
+
+def app_from_env() -> ASGIApp:
+    """For `--workers N`: each worker process builds its app from the environment the parent set."""
+    from letta_mcp.config import Settings
+    from letta_mcp.server import create_server
+
+    settings = Settings()
+    return create_app(create_server(settings), settings)
 
 
 def serve(server: MCPServer[Any], settings: Settings) -> None:
     import uvicorn
 
-    app = create_app(server, settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # our stderr logging, configured once in cli
-        timeout_graceful_shutdown=30,
-        server_header=False,
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # our stderr logging, configured once in cli
+        "timeout_graceful_shutdown": 30,  # in-flight calls finish on SIGTERM
+        "server_header": False,
+    }
+    logger.info(
+        "serving MCP at http://%s:%d/mcp (auth: %s, workers: %d)",
+        settings.host,
+        settings.port,
+        settings.auth,
+        settings.workers,
     )
-    logger.info("serving MCP at http://%s:%d/mcp", settings.host, settings.port)
-    uvicorn.Server(config).run()
+    if settings.workers > 1:
+        uvicorn.run("letta_mcp.http:app_from_env", factory=True, workers=settings.workers, **common)
+        return
+    uvicorn.Server(uvicorn.Config(create_app(server, settings), **common)).run()

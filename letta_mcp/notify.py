@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
 
 if TYPE_CHECKING:
-    from letta_mcp.registry import Ctx
+    from letta_mcp.state import Ctx
 
 logger = logging.getLogger(__name__)
 

@@ -22,68 +22,15 @@ from pydantic import BaseModel
 from letta_mcp import errors
 from letta_mcp.config import Settings
 from letta_mcp.models import fit
-from letta_mcp.notify import Subscriptions
 from letta_mcp.schema import compact
+from letta_mcp.state import app
 
 if TYPE_CHECKING:
-    from letta_client import AsyncLetta
+    pass
 
 logger = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=BaseModel)
-
-
-def _no_spawn(*args: Any) -> None:
-    raise RuntimeError("no task group: the server's lifespan is not running")
-
-
-class AppContext:
-    """What tools reach through the lifespan context: the settings and the Letta client.
-
-    The client is made on first use, not at start-up: importing letta_client costs ~0.2 s, and a
-    server must answer `initialize` as fast as a bare one. It never retries by itself (a retried
-    write could talk to an agent twice); `_wrap` retries whole read-only tools instead.
-    """
-
-    def __init__(
-        self, settings: Settings, factory: Callable[[Settings], AsyncLetta], injected: AsyncLetta | None = None
-    ) -> None:
-        self.settings = settings
-        self._factory = factory
-        self._client = injected
-        self._owned = injected is None
-        self.subscriptions = Subscriptions()
-        from letta_mcp.toolsets.ask import AskTools
-
-        self.ask = AskTools(settings)
-        self.spawn: Callable[..., Any] = _no_spawn
-        self.background_streams: bool | None = None
-        """Whether Letta runs background streams (needs Redis); None until the first try."""
-
-    @property
-    def letta(self) -> AsyncLetta:
-        if self._client is None:
-            self._client = self._factory(self.settings)
-        return self._client
-
-    def caller_key(self, request_context: Any) -> str:
-        """Whose view of Letta a request has (what per-caller caches are keyed by)."""
-        return "default"
-
-    async def aclose(self) -> None:
-        if self._owned and self._client is not None:
-            await self._client.close()
-
-    def secrets(self) -> list[str]:
-        key = self.settings.api_key
-        return [key.get_secret_value()] if key is not None else []
-
-
-Ctx = Context[AppContext, Any]
-
-
-def app(ctx: Ctx) -> AppContext:
-    return ctx.request_context.lifespan_context
 
 
 @dataclass(frozen=True)

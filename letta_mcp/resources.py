@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from letta_mcp import errors
 from letta_mcp.models import AgentContext, Block, fit
-from letta_mcp.registry import AppContext, Ctx, app
+from letta_mcp.state import AppContext, Ctx, RequestState, app
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -39,7 +39,7 @@ def block_uris(block_id: str, agent_ids: list[str], label: str) -> list[str]:
     return [f"letta://blocks/{block_id}", *(f"{agent_uri(a)}/blocks/{quote(label, safe='')}" for a in agent_ids)]
 
 
-async def _guard(state: AppContext, uri: str, read: Callable[[], Awaitable[T]]) -> T:
+async def _guard(state: RequestState, uri: str, read: Callable[[], Awaitable[T]]) -> T:
     """Letta failures as resource errors: not-found as -32602 with what to do, the rest translated."""
     import letta_client as lc
 
@@ -58,13 +58,13 @@ async def _guard(state: AppContext, uri: str, read: Callable[[], Awaitable[T]]) 
         raise ResourceError(str(translated)) from None
 
 
-def _json(model: BaseModel, state: AppContext) -> str:
+def _json(model: BaseModel, state: RequestState) -> str:
     return fit(model, state.settings.max_result_chars).model_dump_json(exclude_none=True, indent=1)
 
 
 def register_resources(server: MCPServer[AppContext]) -> None:
     from letta_mcp.models import AgentList
-    from letta_mcp.toolsets._common import given, page_cursor, resolve_agent
+    from letta_mcp.toolsets._common import check_block_scope, given, page_cursor, resolve_agent, scope_tags
     from letta_mcp.toolsets.agents import detail, summary
 
     @server.resource(
@@ -80,7 +80,11 @@ def register_resources(server: MCPServer[AppContext]) -> None:
 
         async def read() -> str:
             page = await state.letta.agents.list(
-                limit=PAGE + 1, order="desc", include=["agent.tags"], **given(after=cursor or None)
+                limit=PAGE + 1,
+                order="desc",
+                include=["agent.tags"],
+                match_all_tags=True,
+                **given(after=cursor or None, tags=scope_tags(state)),
             )
             items = page.items
             result = AgentList(
@@ -102,7 +106,7 @@ def register_resources(server: MCPServer[AppContext]) -> None:
         state = app(ctx)
 
         async def read() -> str:
-            resolved = await resolve_agent(state.letta, agent_id)
+            resolved = await resolve_agent(state, agent_id)
             a = await state.letta.agents.retrieve(resolved, include=["agent.blocks", "agent.tools", "agent.tags"])
             memory = [
                 Block(
@@ -133,7 +137,7 @@ def register_resources(server: MCPServer[AppContext]) -> None:
         async def read() -> str:
             import letta_client as lc
 
-            resolved = await resolve_agent(state.letta, agent_id)
+            resolved = await resolve_agent(state, agent_id)
             try:
                 block = await state.letta.agents.blocks.retrieve(label, agent_id=resolved)
             except lc.NotFoundError:
@@ -156,19 +160,20 @@ def register_resources(server: MCPServer[AppContext]) -> None:
         state = app(ctx)
 
         async def read() -> str:
+            await check_block_scope(state, block_id)
             return str((await state.letta.blocks.retrieve(block_id)).value or "")
 
         return await _guard(state, f"letta://blocks/{block_id}", read)
 
 
 async def complete(
-    state: AppContext,
+    state: RequestState,
     ref: PromptReference | ResourceTemplateReference,
     argument: CompletionArgument,
     context: CompletionContext | None,
 ) -> Completion:
     """Suggestions for agent ids/names, block labels and block ids, from what Letta holds."""
-    from letta_mcp.toolsets._common import given, resolve_agent
+    from letta_mcp.toolsets._common import given, resolve_agent, scope_tags
 
     value = argument.value.strip()
     letta = state.letta
@@ -176,7 +181,7 @@ async def complete(
     if argument.name in ("agent_id", "agent"):
         # Names are matched by Letta; an id prefix is matched here, among the newest agents.
         by_id = value.startswith("agent-")
-        query = given(query_text=None if by_id else value or None)
+        query = given(query_text=None if by_id else value or None, tags=scope_tags(state))
         agents = (await letta.agents.list(limit=100, order="desc", **query)).items
         names = [a.name for a in agents if a.name.lower().startswith(value.lower())]
         ids = [a.id for a in agents if a.id.startswith(value)]
@@ -185,12 +190,12 @@ async def complete(
         agent = (context.arguments or {}).get("agent_id") if context else None
         if agent:
             try:
-                agent_id = await resolve_agent(letta, agent)
+                agent_id = await resolve_agent(state, agent)
                 blocks = (await letta.agents.blocks.list(agent_id, limit=100)).items
             except Exception:  # noqa: BLE001 — no suggestions for an agent that does not resolve
                 return Completion(values=[])
             values = [b.label or "" for b in blocks if (b.label or "").startswith(value)]
-    elif argument.name == "block_id":
+    elif argument.name == "block_id" and state.scope_tag is None:
         standalone = (await letta.blocks.list(limit=100)).items
         values = [b.id or "" for b in standalone if (b.id or "").startswith(value)]
     unique = list(dict.fromkeys(v for v in values if v))

@@ -6,10 +6,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.subscriptions import ToolsListChanged
 from mcp.types import (
     CallToolResult,
@@ -26,8 +27,9 @@ from mcp.types import Resource as MCPResource
 from letta_mcp import __version__, notify
 from letta_mcp.config import Settings
 from letta_mcp.prompts import register_prompts
-from letta_mcp.registry import AppContext, ToolSpec, build_tools
+from letta_mcp.registry import ToolSpec, build_tools
 from letta_mcp.resources import AGENTS_URI, complete, register_resources
+from letta_mcp.state import AppContext, RequestState, request_state
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta
@@ -48,20 +50,23 @@ def all_tools() -> list[ToolSpec]:
     return [*agents.TOOLS, *messages.TOOLS, *memory.TOOLS, *archival.TOOLS, *tools.TOOLS]
 
 
-def make_letta(settings: Settings) -> AsyncLetta:
-    """The one Letta client of a server. It never retries by itself: writes must not repeat."""
+def make_letta(settings: Settings, api_key: str | None = None) -> AsyncLetta:
+    """A Letta client with `api_key` (default: LETTA_API_KEY). It never retries by itself: writes must not repeat."""
     import httpx
     from letta_client import AsyncLetta
 
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
-    api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    if api_key is None and settings.api_key is not None:
+        api_key = settings.api_key.get_secret_value()
     return AsyncLetta(base_url=settings.base_url, api_key=api_key, timeout=timeout, max_retries=0)
 
 
 class LettaServer(MCPServer[AppContext]):
     """The MCP server, plus what the high-level server does not do by itself: the agents index in
-    resources/list (a template cannot be listed), resources/subscribe, and completions that see
-    the lifespan context."""
+    resources/list (a template cannot be listed), resources/subscribe, completions that see the
+    lifespan context, per-caller tool sets, and the ask_* tools that follow Letta."""
+
+    _specs: ClassVar[dict[str, ToolSpec]] = {}
 
     async def list_resources(self) -> list[MCPResource]:
         index = MCPResource(
@@ -73,14 +78,20 @@ class LettaServer(MCPServer[AppContext]):
         )
         return [index, *await super().list_resources()]
 
-    def serves_ask(self, settings: Settings) -> bool:
-        return "ask" in settings.toolsets and (not settings.read_only or settings.read_only_ask)
+    def serves_ask(self, state: RequestState) -> bool:
+        return "ask" in allowed_toolsets(state) and (not read_only(state) or state.settings.read_only_ask)
+
+    def allows(self, state: RequestState, name: str) -> bool:
+        """Whether this caller may see and call fixed tool `name` (its token may narrow the server's set)."""
+        spec = self._specs.get(name)
+        if spec is None:
+            return True  # not one of ours: the SDK answers "unknown tool"
+        return spec.toolset in allowed_toolsets(state) and (spec.read_only or not read_only(state))
 
     async def _list_tools(self, ctx: Any, params: Any) -> ListToolsResult:
-        tools = await self.list_tools()
-        state: AppContext = ctx.lifespan_context
-        if self.serves_ask(state.settings):
-            key = state.caller_key(ctx)
+        state = request_state(ctx)
+        tools = [t for t in await self.list_tools() if self.allows(state, t.name)]
+        if self.serves_ask(state):
             connection = notify.connection_of(ctx.session)
 
             async def announce() -> None:
@@ -90,16 +101,18 @@ class LettaServer(MCPServer[AppContext]):
 
             # Over stateless HTTP no notification can follow a first listing, so it waits for Letta.
             first = None if state.settings.transport == "http" else announce
-            tools += state.ask.mcp_tools(await state.ask.listing(state, key, first))
+            tools += state.ask.mcp_tools(await state.ask.listing(state, state.cache_key, first))
         return ListToolsResult(tools=tools)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        if self._tool_manager.get_tool(name) is None and name.startswith("ask_") and context is not None:
-            state = context.request_context.lifespan_context
-            if self.serves_ask(state.settings):
-                tool = await state.ask.find(state, state.caller_key(context.request_context), name)
+        if context is not None:
+            state = request_state(context.request_context)
+            if not self.allows(state, name):
+                raise ToolError(f"Unknown tool: {name}")
+            if self._tool_manager.get_tool(name) is None and name.startswith("ask_") and self.serves_ask(state):
+                tool = await state.ask.find(state, state.cache_key, name)
                 if tool is not None:
                     result = await tool.run(arguments, context, convert_result=True)
                     return cast(CallToolResult, result)
@@ -112,10 +125,20 @@ class LettaServer(MCPServer[AppContext]):
         low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, notify.on_unsubscribe)
 
         async def on_complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
-            completion = await complete(ctx.lifespan_context, params.ref, params.argument, params.context)
+            completion = await complete(request_state(ctx), params.ref, params.argument, params.context)
             return CompleteResult(completion=completion)
 
         low.add_request_handler("completion/complete", CompleteRequestParams, on_complete)
+
+
+def allowed_toolsets(state: RequestState) -> tuple[str, ...]:
+    """The server's toolsets, narrowed by the caller's token when it names some."""
+    own = state.caller.toolsets
+    return state.settings.toolsets if own is None else tuple(t for t in state.settings.toolsets if t in own)
+
+
+def read_only(state: RequestState) -> bool:
+    return state.settings.read_only or bool(state.caller.read_only)
 
 
 def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaServer:
@@ -133,6 +156,16 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
                 await state.aclose()
 
     tools = build_tools(all_tools(), settings)
+    auth: dict[str, Any] = {}
+    if settings.auth == "oauth":
+        from mcp.server.auth.settings import AuthSettings
+
+        from letta_mcp.auth import JwtVerifier
+
+        auth = {
+            "token_verifier": JwtVerifier(settings),
+            "auth": AuthSettings(issuer_url=settings.oauth_issuer, resource_server_url=settings.public_url),
+        }
     server = LettaServer(
         "letta",
         title="Letta",
@@ -142,7 +175,9 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
         lifespan=lifespan,
         log_level=settings.log_level,
         tools=tools,
+        **auth,
     )
+    LettaServer._specs = {spec.name: spec for spec in all_tools()}
     register_resources(server)
     register_prompts(server)
     server.add_protocol_handlers()

@@ -10,7 +10,7 @@ from pydantic import Field
 from letta_mcp.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from letta_client import AsyncLetta
+    from letta_mcp.state import RequestState
 
 AgentRef = Annotated[
     str,
@@ -40,12 +40,26 @@ def given(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
-async def resolve_agent(letta: AsyncLetta, agent: str) -> str:
-    """An agent's id from its id or exact name, with an actionable error when there is none or several."""
+def scope_tags(state: RequestState, tags: list[str] | None = None) -> list[str] | None:
+    """`tags` plus the caller's scope tag, if it has one."""
+    scope = state.scope_tag
+    if scope is None:
+        return tags
+    return [*(t for t in tags or [] if t != scope), scope]
+
+
+async def resolve_agent(state: RequestState, agent: str) -> str:
+    """An agent's id from its id or exact name, with an actionable error when there is none or several.
+
+    A caller scoped to a tag sees only agents with that tag: any other agent does not exist for it.
+    """
+    letta = state.letta
     agent = agent.strip()
     if looks_like_id(agent, "agent"):
+        if state.scope_tag is not None:
+            await check_agent_scope(state, agent)
         return agent
-    page = await letta.agents.list(name=agent, limit=3)
+    page = await letta.agents.list(name=agent, limit=3, **given(tags=scope_tags(state)))
     matches = page.items
     if not matches:
         raise NotFound(f"No agent named {agent!r}. Call list_agents to see the agents and their ids.")
@@ -53,6 +67,30 @@ async def resolve_agent(letta: AsyncLetta, agent: str) -> str:
         ids = ", ".join(a.id for a in matches)
         raise InvalidInput(f"Several agents are named {agent!r} ({ids}): pass the id instead of the name.")
     return matches[0].id
+
+
+def _out_of_scope(what: str) -> NotFound:
+    return NotFound(f"Not found in Letta: {what}. Call list_agents to see the agents you can use.")
+
+
+async def check_agent_scope(state: RequestState, agent_id: str) -> None:
+    import letta_client as lc
+
+    try:
+        found = await state.letta.agents.retrieve(agent_id, include=["agent.tags"])
+    except lc.NotFoundError:
+        raise _out_of_scope(f"agent {agent_id}") from None
+    if state.scope_tag not in (found.tags or []):
+        raise _out_of_scope(f"agent {agent_id}")
+
+
+async def check_block_scope(state: RequestState, block_id: str) -> None:
+    """A scoped caller reaches a block only through an agent in its scope."""
+    if state.scope_tag is None:
+        return
+    attached = await state.letta.blocks.agents.list(block_id, limit=100, include=["agent.tags"])
+    if not any(state.scope_tag in (a.tags or []) for a in attached.items):
+        raise _out_of_scope(f"block {block_id}")
 
 
 def page_cursor(ids: list[str], limit: int) -> str | None:

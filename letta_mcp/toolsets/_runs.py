@@ -19,7 +19,7 @@ import anyio
 
 from letta_mcp.errors import LettaMCPError
 from letta_mcp.models import Reply, clip
-from letta_mcp.registry import AppContext, Ctx
+from letta_mcp.state import Ctx, RequestState
 from letta_mcp.toolsets._common import text_of
 from letta_mcp.toolsets._replies import Detail, build_reply, message_type
 
@@ -85,7 +85,7 @@ def _running(agent_id: str, run_id: str | None, messages: Sequence[Any], wait: f
     )
 
 
-async def converse(ctx: Ctx, state: AppContext, agent_id: str, message: str, wait: float, detail: Detail) -> Reply:
+async def converse(ctx: Ctx, state: RequestState, agent_id: str, message: str, wait: float, detail: Detail) -> Reply:
     """Send `message`; return the reply if the agent finishes within `wait` seconds, else a run handle."""
     import httpx
     import letta_client as lc
@@ -176,7 +176,7 @@ async def _cancel_quietly(letta: AsyncLetta, agent_id: str, run_id: str | None) 
 
 
 async def _converse_polling(
-    ctx: Ctx, state: AppContext, agent_id: str, message: str, wait: float, detail: Detail
+    ctx: Ctx, state: RequestState, agent_id: str, message: str, wait: float, detail: Detail
 ) -> Reply:
     run = await state.letta.agents.messages.create_async(agent_id, input=message)
     try:
@@ -203,7 +203,7 @@ async def run_messages(letta: AsyncLetta, run_id: str) -> list[Any]:
     return out
 
 
-async def await_run(ctx: Ctx, state: AppContext, run_id: str, wait: float, detail: Detail) -> Reply:
+async def await_run(ctx: Ctx, state: RequestState, run_id: str, wait: float, detail: Detail) -> Reply:
     """A run's outcome, waiting up to `wait` seconds for it to finish, reporting new steps as progress."""
     letta = state.letta
     progress = Progress(ctx)

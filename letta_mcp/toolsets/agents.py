@@ -9,9 +9,19 @@ from pydantic import BaseModel, Field
 from letta_mcp import notify
 from letta_mcp.errors import InvalidInput
 from letta_mcp.models import Agent, AgentList, AgentSummary, BlockSummary, Deleted, ToolRuleOut
-from letta_mcp.registry import Ctx, app, tool
+from letta_mcp.registry import tool
 from letta_mcp.resources import agent_uri
-from letta_mcp.toolsets._common import AgentRef, Cursor, Limit, given, iso, page_cursor, resolve_agent
+from letta_mcp.state import Ctx, app
+from letta_mcp.toolsets._common import (
+    AgentRef,
+    Cursor,
+    Limit,
+    given,
+    iso,
+    page_cursor,
+    resolve_agent,
+    scope_tags,
+)
 
 _Include = Literal[
     "agent.blocks",
@@ -126,16 +136,22 @@ async def list_agents(
     paged: when next_cursor is set, call again with cursor=next_cursor. Next: get_agent for one
     agent's memory blocks and tools, or send_message to talk to it.
     """
-    letta = app(ctx).letta
+    state = app(ctx)
+    letta = state.letta
+    # Scoped and "any of these tags": Letta cannot combine the two, so ask for the scope and filter here.
+    any_of = state.scope_tag is not None and bool(tags) and not match_all_tags
+    query_tags = scope_tags(state) if any_of else scope_tags(state, tags)
     page = await letta.agents.list(
-        **given(name=name, tags=tags, query_text=query, after=cursor),
-        match_all_tags=match_all_tags,
+        **given(name=name, tags=query_tags, query_text=query, after=cursor),
+        match_all_tags=match_all_tags or state.scope_tag is not None,
         limit=limit + 1,
         order="desc",
         include=["agent.tags"],
     )
     items = page.items
-    return AgentList(agents=[summary(a) for a in items[:limit]], next_cursor=page_cursor([a.id for a in items], limit))
+    wanted = set(tags or [])
+    shown = [a for a in items[:limit] if not any_of or wanted & set(a.tags or [])]
+    return AgentList(agents=[summary(a) for a in shown], next_cursor=page_cursor([a.id for a in items], limit))
 
 
 @tool("agents", "Get an agent", read_only=True)
@@ -145,8 +161,9 @@ async def get_agent(ctx: Ctx, agent: AgentRef) -> Agent:
 
     Use it before changing an agent, or to learn which block labels to read with get_block.
     """
-    letta = app(ctx).letta
-    agent_id = await resolve_agent(letta, agent)
+    state = app(ctx)
+    letta = state.letta
+    agent_id = await resolve_agent(state, agent)
     return detail(await letta.agents.retrieve(agent_id, include=_FULL))
 
 
@@ -197,10 +214,13 @@ async def create_agent(
     """
     state = app(ctx)
     letta = state.letta
+    tags = scope_tags(state, tags)
     if unique_by == "tags" and not tags:
         raise InvalidInput("unique_by='tags' needs tags: give the tags that identify this agent.")
     if unique_by != "none":
-        query: dict[str, Any] = {"name": name} if unique_by == "name" else {"tags": tags, "match_all_tags": True}
+        query: dict[str, Any] = {"tags": tags, "match_all_tags": True}
+        if unique_by == "name":
+            query = {"name": name, **given(tags=scope_tags(state)), "match_all_tags": True}
         existing = (await state.letta.agents.list(**query, limit=1)).items
         if existing:
             return detail(await state.letta.agents.retrieve(existing[0].id, include=_FULL), existed=True)
@@ -251,12 +271,13 @@ async def update_agent(
     Only what you pass changes. Memory blocks change with update_block / edit_block, tools with
     attach_tool / detach_tool. Returns the agent as it is afterwards.
     """
-    letta = app(ctx).letta
+    state = app(ctx)
+    letta = state.letta
     changes = given(
         name=name,
         description=description,
         model=model,
-        tags=tags,
+        tags=scope_tags(app(ctx), tags) if tags is not None else None,
         context_window_limit=context_window_limit,
         system=system,
         secrets=secrets,
@@ -266,7 +287,7 @@ async def update_agent(
             "Nothing to change: pass at least one of name, description, model, tags, "
             "context_window_limit, system, secrets."
         )
-    agent_id = await resolve_agent(app(ctx).letta, agent)
+    agent_id = await resolve_agent(app(ctx), agent)
     await letta.agents.update(agent_id, **changes)
     await notify.resources_updated(ctx, [agent_uri(agent_id)])
     if name is not None:
@@ -282,7 +303,7 @@ async def delete_agent(ctx: Ctx, agent: AgentRef) -> Deleted:
     Shared blocks attached to other agents survive. Call get_agent first if unsure it is the right one.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
     found = await state.letta.agents.retrieve(agent_id)
     await state.letta.agents.delete(agent_id)
     await notify.resource_list_changed(ctx)

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from letta_mcp.models import Deleted, Passage, PassageList
-from letta_mcp.registry import Ctx, app, tool
+from letta_mcp.registry import tool
+from letta_mcp.state import Ctx, app
 from letta_mcp.toolsets._common import AgentRef, given, iso, resolve_agent
 
 Tags = Annotated[list[str] | None, Field(max_length=20, description="Tags to file it under / filter by.")]
@@ -28,7 +29,7 @@ async def insert_archival(
     idempotent: calling twice stores two passages. Next: search_archival to find it again.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
     created = await state.letta.agents.passages.create(agent_id, text=text, **given(tags=tags))
     p = created[0]
     return Passage(id=p.id or "", text=p.text, tags=list(p.tags or []), created_at=iso(p.created_at))
@@ -48,8 +49,9 @@ async def search_archival(
     """Search an agent's archival memory by meaning, optionally filtered by tags and a date range.
     Best matches first. Returns passage ids, which delete_archival takes.
     """
-    letta = app(ctx).letta
-    agent_id = await resolve_agent(letta, agent)
+    state = app(ctx)
+    letta = state.letta
+    agent_id = await resolve_agent(state, agent)
     mode: Literal["any", "all"] = "all" if match_all_tags else "any"
     found = await letta.agents.passages.search(
         agent_id,
@@ -73,7 +75,7 @@ async def delete_archival(
 ) -> Deleted:
     """Delete one passage from an agent's archival memory for good (find its id with search_archival)."""
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
     await state.letta.agents.passages.delete(passage_id, agent_id=agent_id)
     return Deleted(id=passage_id, what="archival passage")
 

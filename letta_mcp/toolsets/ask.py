@@ -14,6 +14,7 @@ follow, the first listing waits instead.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import re
 import time
@@ -22,21 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
+import anyio
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import Tool as MCPTool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from letta_mcp.models import Reply
-from letta_mcp.registry import Ctx, ToolSpec, app, wrap
+from letta_mcp.registry import ToolSpec, wrap
 from letta_mcp.schema import compact
-from letta_mcp.toolsets._common import given
+from letta_mcp.state import Ctx, app
+from letta_mcp.toolsets._common import given, scope_tags
 
 if TYPE_CHECKING:
-    from letta_client import AsyncLetta
-
     from letta_mcp.config import Settings
-    from letta_mcp.registry import AppContext
+    from letta_mcp.state import RequestState
 
 logger = logging.getLogger(__name__)
 
@@ -119,13 +120,15 @@ def describe(agent: Any) -> str:
     )
 
 
-async def discover(letta: AsyncLetta, settings: Settings) -> list[Exposed]:
-    """The agents these settings expose, as this client's credentials see them."""
+async def discover(state: RequestState) -> list[Exposed]:
+    """The agents these settings expose, as this caller's credentials and scope see them."""
+    letta, settings, scope = state.letta, state.settings, state.scope_tag
     found: dict[str, Any] = {}
     include: Any = ["agent.tags", "agent.blocks"]
     after: str | None = None
     while len(found) < MAX_EXPOSED:
-        page = await letta.agents.list(tags=[settings.expose_tag], limit=100, include=include, **given(after=after))
+        tags = [settings.expose_tag, *([scope] if scope else [])]
+        page = await letta.agents.list(tags=tags, match_all_tags=True, limit=100, include=include, **given(after=after))
         for a in page.items:
             found[a.id] = a
         if len(page.items) < 100:
@@ -138,9 +141,12 @@ async def discover(letta: AsyncLetta, settings: Settings) -> list[Exposed]:
             except Exception:  # noqa: BLE001 — a configured agent that is gone is skipped, and said
                 logger.warning("LETTA_MCP_EXPOSE_AGENTS names %s, which Letta does not have", ref)
                 continue
-            found[a.id] = a
+            if scope is None or scope in (a.tags or []):
+                found[a.id] = a
         else:
-            matches = (await letta.agents.list(name=ref, limit=5, include=include)).items
+            matches = (
+                await letta.agents.list(name=ref, limit=5, include=include, **given(tags=scope_tags(state)))
+            ).items
             if not matches:
                 logger.warning("LETTA_MCP_EXPOSE_AGENTS names %r, which Letta does not have", ref)
             for a in matches:
@@ -225,15 +231,15 @@ class AskTools:
         entry = self._cache.get(key)
         return entry[1] if entry else None
 
-    async def refresh(self, state: AppContext, key: str) -> list[Exposed]:
-        exposed = await discover(state.letta, self.settings)
+    async def refresh(self, state: RequestState, key: str) -> list[Exposed]:
+        exposed = await discover(state)
         self._cache[key] = (time.monotonic(), exposed)
         live = set(exposed)
         for stale in [e for e in self._tools if e not in live]:
             del self._tools[stale]
         return exposed
 
-    async def listing(self, state: AppContext, key: str, on_found: Callable[[], Any] | None) -> list[Exposed]:
+    async def listing(self, state: RequestState, key: str, on_found: Callable[[], Any] | None) -> list[Exposed]:
         """The exposed agents for a tools/list: fresh within the cache time; see the module doc for the first."""
         entry = self._cache.get(key)
         if entry and time.monotonic() - entry[0] < self.settings.ask_cache_seconds:
@@ -249,7 +255,10 @@ class AskTools:
             logger.warning("could not list exposed agents (%s); serving the last known set", type(exc).__name__)
             return entry[1] if entry else []
 
-    async def _warm(self, state: AppContext, key: str, on_found: Callable[[], Any]) -> None:
+    async def _warm(self, state: RequestState, key: str, on_found: Callable[[], Any]) -> None:
+        # Importing the Letta client takes ~0.2 s of CPU: done on the loop it would hold back the
+        # tools/list answer that is still being written.
+        await anyio.to_thread.run_sync(importlib.import_module, "letta_client")
         try:
             exposed = await self.refresh(state, key)
         except Exception as exc:  # noqa: BLE001 — logged; the next tools/list tries again
@@ -265,7 +274,7 @@ class AskTools:
         state = app(ctx)
         if "ask" not in self.settings.toolsets:
             return
-        key = state.caller_key(ctx.request_context)
+        key = state.cache_key
         before = self.cached(key)
         try:
             after = await self.refresh(state, key)
@@ -277,7 +286,7 @@ class AskTools:
 
             await notify.tool_list_changed(ctx)
 
-    async def find(self, state: AppContext, key: str, name: str) -> Tool | None:
+    async def find(self, state: RequestState, key: str, name: str) -> Tool | None:
         for exposed in self.cached(key) or await self.refresh(state, key):
             if exposed.tool_name == name:
                 return self.tool(exposed)

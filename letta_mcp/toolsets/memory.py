@@ -9,12 +9,25 @@ from pydantic import Field
 from letta_mcp import notify
 from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.models import Attachment, Block, BlockEdit, BlockList, BlockSummary
-from letta_mcp.registry import Ctx, app, tool
+from letta_mcp.registry import tool
 from letta_mcp.resources import agent_uri, block_uris
-from letta_mcp.toolsets._common import AgentRef, BlockId, Cursor, Label, Limit, given, page_cursor, resolve_agent
+from letta_mcp.state import Ctx, app
+from letta_mcp.toolsets._common import (
+    AgentRef,
+    BlockId,
+    Cursor,
+    Label,
+    Limit,
+    check_block_scope,
+    given,
+    page_cursor,
+    resolve_agent,
+)
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta
+
+    from letta_mcp.state import RequestState
 
 DEFAULT_READ_CHARS = 12_000
 PREVIEW_CHARS = 300
@@ -40,15 +53,17 @@ def summary(b: Any) -> BlockSummary:
     )
 
 
-async def _find(letta: AsyncLetta, agent: str | None, label: str | None, block_id: str | None) -> Any:
+async def _find(state: RequestState, agent: str | None, label: str | None, block_id: str | None) -> Any:
     """The block named by `block_id`, or by `agent` + `label`."""
+    letta = state.letta
     if block_id:
         if agent or label:
             raise InvalidInput("Name the block either by block_id, or by agent and label — not both.")
+        await check_block_scope(state, block_id)
         return await letta.blocks.retrieve(block_id)
     if not (agent and label):
         raise InvalidInput("Name the block: give agent and label (see list_blocks), or block_id.")
-    agent_id = await resolve_agent(letta, agent)
+    agent_id = await resolve_agent(state, agent)
     import letta_client as lc
 
     try:
@@ -95,10 +110,15 @@ async def list_blocks(
     With `agent`: the blocks in that agent's context. Without: every block you can see, including
     standalone blocks made to share (create_block). Next: get_block to read one.
     """
-    letta = app(ctx).letta
+    state = app(ctx)
+    letta = state.letta
     if agent:
-        agent_id = await resolve_agent(letta, agent)
+        agent_id = await resolve_agent(state, agent)
         page = await letta.agents.blocks.list(agent_id, limit=limit + 1, **given(after=cursor))
+    elif state.scope_tag is not None:
+        raise InvalidInput(
+            f"Your access is limited to agents tagged {state.scope_tag!r}: pass agent to list its blocks."
+        )
     else:
         page = await letta.blocks.list(limit=limit + 1, **given(after=cursor, label=label))
     items = page.items
@@ -123,8 +143,9 @@ async def get_block(
     A long value comes in pieces: when next_offset is set, call again with offset=next_offset.
     For a shared block, `agents` lists every agent it is attached to.
     """
-    letta = app(ctx).letta
-    b = await _find(letta, agent, label, block_id)
+    state = app(ctx)
+    letta = state.letta
+    b = await _find(state, agent, label, block_id)
     value: str = b.value or ""
     piece = value[offset : offset + max_chars]
     end = offset + len(piece)
@@ -160,7 +181,7 @@ async def update_block(
     value is longer than the block's limit.
     """
     state = app(ctx)
-    b = await _find(state.letta, agent, label, block_id)
+    b = await _find(state, agent, label, block_id)
     _check_writable(b)
     _check_limit(value, b)
     updated = await state.letta.blocks.update(b.id, value=value)
@@ -207,7 +228,7 @@ async def edit_block(
         raise InvalidInput("Replacing needs both old_text (non-empty) and new_text.")
     if inserting and line is None:
         raise InvalidInput("Inserting needs line: the 0-based line to insert before, or -1 to append.")
-    b = await _find(state.letta, agent, label, block_id)
+    b = await _find(state, agent, label, block_id)
     _check_writable(b)
     value: str = b.value or ""
     if replacing:
@@ -269,7 +290,7 @@ async def create_block(
     attach_to, or later with attach_block.
     """
     state = app(ctx)
-    agent_ids = [await resolve_agent(state.letta, a) for a in attach_to or []]
+    agent_ids = [await resolve_agent(state, a) for a in attach_to or []]
     if limit is not None and len(value) > limit:
         raise InvalidInput(f"value has {len(value)} characters, more than limit={limit}.")
     b = await state.letta.blocks.create(label=label, value=value, **given(description=description, limit=limit))
@@ -298,7 +319,8 @@ async def attach_block(ctx: Ctx, agent: AgentRef, block_id: BlockId) -> Attachme
     it appears in that agent's core memory. Shared: every attached agent sees the same value.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
+    await check_block_scope(state, block_id)
     block = await state.letta.blocks.retrieve(block_id)
     before = await state.letta.agents.blocks.list(agent_id, limit=100)
     if any(b.id == block_id for b in before.items):
@@ -321,7 +343,7 @@ async def detach_block(
     and stays attached to any other agents; its content leaves this agent's context.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
     if bool(block_id) == bool(label):
         raise InvalidInput("Give either block_id or label of the block to detach.")
     current = (await state.letta.agents.blocks.list(agent_id, limit=100)).items

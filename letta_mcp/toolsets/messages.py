@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from letta_mcp.models import MessageList, MessageSearch, Reply, SearchHit, clip
-from letta_mcp.registry import Ctx, app, tool
+from letta_mcp.registry import tool
+from letta_mcp.state import Ctx, app
 from letta_mcp.toolsets._common import AgentRef, Cursor, Limit, given, iso, resolve_agent, text_of
 from letta_mcp.toolsets._replies import Detail, message_type, to_message
 from letta_mcp.toolsets._runs import await_run, converse
@@ -50,7 +51,7 @@ async def send_message(
     twice — after an error, check list_messages first.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
     wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
     return await converse(ctx, state, agent_id, message, wait, Detail(include_reasoning, include_tool_calls))
 
@@ -78,6 +79,8 @@ async def get_run(
     (with wait_seconds to wait for it here).
     """
     state = app(ctx)
+    if state.scope_tag is not None:
+        await resolve_agent(state, (await state.letta.runs.retrieve(run_id)).agent_id)
     wait = min(wait_seconds, state.settings.wait_seconds)
     return await await_run(ctx, state, run_id, wait, Detail(include_reasoning, include_tool_calls))
 
@@ -89,6 +92,7 @@ async def cancel_run(ctx: Ctx, run_id: RunId) -> Reply:
     """
     state = app(ctx)
     run = await state.letta.runs.retrieve(run_id)
+    await resolve_agent(state, run.agent_id)
     if run.status not in ("completed", "failed", "cancelled"):
         await state.letta.agents.messages.cancel(run.agent_id, run_ids=[run_id])
     return await await_run(ctx, state, run_id, 0, Detail())
@@ -113,8 +117,9 @@ async def list_messages(
     Use it to see what an agent was told or did (for example after a send_message that failed,
     before retrying). For a topic rather than a time, use search_messages.
     """
-    letta = app(ctx).letta
-    agent_id = await resolve_agent(letta, agent)
+    state = app(ctx)
+    letta = state.letta
+    agent_id = await resolve_agent(state, agent)
     wanted = set(roles or ())
     newest_first = order == "newest_first"
     found: list[Any] = []
@@ -176,8 +181,9 @@ async def search_messages(
     conversation_search tool, which needs that tool attached, as it is by default). For long-term
     facts stored on purpose, search_archival is the better place.
     """
-    letta = app(ctx).letta
-    agent_id = await resolve_agent(letta, agent)
+    state = app(ctx)
+    letta = state.letta
+    agent_id = await resolve_agent(state, agent)
     try:
         found = await letta.messages.search(query=query, agent_id=agent_id, limit=limit)
     except Exception as exc:

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.models import Attachment, ToolInfo, ToolList
-from letta_mcp.registry import Ctx, app, tool
+from letta_mcp.registry import tool
+from letta_mcp.state import Ctx, app
 from letta_mcp.toolsets._common import AgentRef, Cursor, Limit, given, looks_like_id, page_cursor, resolve_agent
 
 if TYPE_CHECKING:
@@ -77,9 +78,10 @@ async def list_tools(
     """List the tools on the Letta server (or those attached to one agent): id, name, a one-line
     description, tags and type. Next: attach_tool to give one to an agent.
     """
-    letta = app(ctx).letta
+    state = app(ctx)
+    letta = state.letta
     if agent:
-        agent_id = await resolve_agent(letta, agent)
+        agent_id = await resolve_agent(state, agent)
         page = await letta.agents.tools.list(agent_id, limit=limit + 1, **given(after=cursor))
         items = [t for t in page.items if not search or search.lower() in (t.name or "").lower()]
     else:
@@ -110,7 +112,7 @@ async def create_tool(
     """
     state = app(ctx)
     check_source(source_code)
-    agent_id = await resolve_agent(state.letta, attach_to) if attach_to else None
+    agent_id = await resolve_agent(state, attach_to) if attach_to else None
     created = await state.letta.tools.upsert(source_code=source_code, **given(tags=tags))
     if agent_id:
         await state.letta.agents.tools.attach(created.id or "", agent_id=agent_id)
@@ -125,7 +127,7 @@ async def attach_tool(ctx: Ctx, agent: AgentRef, tool: ToolRef) -> Attachment:
     after the change.
     """
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
     found = await _resolve_tool(state.letta, tool)
     before = await _tool_names(state.letta, agent_id)
     if found.name in before:
@@ -141,7 +143,7 @@ async def attach_tool(ctx: Ctx, agent: AgentRef, tool: ToolRef) -> Attachment:
 async def detach_tool(ctx: Ctx, agent: AgentRef, tool: ToolRef) -> Attachment:
     """Take a tool (by name or id) away from an agent. The tool stays on the server for other agents."""
     state = app(ctx)
-    agent_id = await resolve_agent(state.letta, agent)
+    agent_id = await resolve_agent(state, agent)
     found = await _resolve_tool(state.letta, tool)
     before = await _tool_names(state.letta, agent_id)
     if found.name not in before:
