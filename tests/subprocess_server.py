@@ -33,9 +33,9 @@ def stdio_params(stack: Stack, *args: str, **extra: str) -> StdioServerParameter
 
 
 @contextlib.contextmanager
-def http_server(stack: Stack, *args: str, **extra: str) -> Iterator[str]:
+def http_server(stack: Stack, *args: str, port: int | None = None, **extra: str) -> Iterator[str]:
     """Start `letta-mcp --transport http` on a free port; yield its base URL; stop it with SIGTERM."""
-    port = free_port()
+    port = port or free_port()
     log = open(Path(stack.run_dir or "/tmp") / f"letta-mcp-http-{port}.log", "w+b")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "letta_mcp", "--transport", "http", "--port", str(port), *args],

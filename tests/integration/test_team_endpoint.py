@@ -1,0 +1,213 @@
+"""The team endpoint: each auth mode, scopes, credentials that reach Letta, probes, several processes."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx2
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.helpers import call, call_error
+from tests.stack.letta_stack import Stack, free_port, start
+from tests.subprocess_server import http_server
+
+pytestmark = pytest.mark.anyio
+
+ADMIN = "admin-token-0123456789abcdef"
+READER = "reader-token-0123456789abcdef"
+
+
+def connect(url: str, token: str | None = None, **kw: Any) -> Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return Client(streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers, timeout=60)), **kw)
+
+
+def status_of(url: str, token: str | None = None) -> tuple[int, dict[str, str]]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+    }
+    r = httpx2.post(url, json=body, headers=headers, timeout=30)
+    return r.status_code, dict(r.headers)
+
+
+def tokens(uid: str) -> str:
+    return json.dumps(
+        [
+            {"name": "admin", "token": ADMIN},
+            {"name": "reader", "token": READER, "read_only": True, "toolsets": ["agents", "memory"]},
+            {"name": "team-a", "token": f"team-a-token-{uid}", "agent_tag": f"team:{uid}"},
+        ]
+    )
+
+
+async def test_token_mode(stack: Stack, letta: Any, uid: str) -> None:
+    mine = await letta.agents.create(
+        name=f"{uid}-mine",
+        model=stack.model,
+        embedding=stack.embedding,
+        tags=[f"team:{uid}"],
+        memory_blocks=[{"label": "human", "value": "ours"}],
+    )
+    other = await letta.agents.create(
+        name=f"{uid}-other",
+        model=stack.model,
+        embedding=stack.embedding,
+        memory_blocks=[{"label": "human", "value": "theirs"}],
+    )
+    with http_server(stack, LETTA_MCP_AUTH="token", LETTA_MCP_TOKENS=tokens(uid)) as base:
+        url = base + "/mcp"
+        code, headers = status_of(url)
+        assert code == 401
+        assert headers["www-authenticate"].startswith("Bearer")
+        assert status_of(url, "wrong-token-0123456789")[0] == 401
+        assert status_of(url, ADMIN)[0] == 200
+        assert httpx2.get(base + "/healthz").status_code == 200, "probes need no token"
+
+        async with connect(url, ADMIN) as admin:
+            assert (await call(admin, "get_agent", agent=other.id))["name"] == f"{uid}-other"
+
+        async with connect(url, READER) as reader:
+            names = {t.name for t in (await reader.list_tools()).tools}
+            assert "get_agent" in names
+            assert "get_block" in names
+            assert "update_block" not in names, "read-only token: no write tool listed"
+            assert "send_message" not in names, "messages toolset not granted"
+            refused = await call_error(reader, "update_block", agent=other.id, label="human", value="x")
+            assert "Unknown tool" in refused
+        assert (await letta.agents.blocks.retrieve("human", agent_id=other.id)).value == "theirs"
+
+        async with connect(url, f"team-a-token-{uid}") as scoped:
+            listed = await call(scoped, "list_agents", limit=100)
+            assert [a["id"] for a in listed["agents"]] == [mine.id], "a scoped token sees only its agents"
+            for tool, args in (
+                ("get_agent", {"agent": other.id}),
+                ("get_agent", {"agent": other.name}),
+                ("send_message", {"agent": other.id, "message": "hi"}),
+                ("delete_agent", {"agent": other.id}),
+                ("get_block", {"agent": other.id, "label": "human"}),
+                ("search_archival", {"agent": other.id, "query": "x"}),
+            ):
+                message = await call_error(scoped, tool, **args)
+                assert "not found" in message.lower() or "no agent named" in message.lower(), (tool, message)
+                assert "theirs" not in message
+            assert (await call(scoped, "get_block", agent=mine.id, label="human"))["value"] == "ours"
+            made = await call(scoped, "create_agent", name=f"{uid}-made-by-team")
+            assert f"team:{uid}" in made["tags"], "what a scoped token creates stays in its scope"
+            with pytest.raises(Exception, match=r"(?i)not found|unknown|no agent"):
+                await scoped.read_resource(f"letta://agents/{other.id}")
+        assert (await letta.agents.retrieve(other.id)).name == f"{uid}-other", "nothing happened to it"
+
+
+@pytest.fixture(scope="module")
+def secure_stack() -> Iterator[Stack]:
+    running = start(password="letta-secret-password-42", redis=False)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def test_passthrough_uses_the_callers_own_key(secure_stack: Stack, uid: str) -> None:
+    env = {"LETTA_MCP_AUTH": "passthrough", "LETTA_API_KEY": ""}
+    with http_server(secure_stack, **env) as base:
+        url = base + "/mcp"
+        assert status_of(url)[0] == 401
+        async with connect(url, "letta-secret-password-42") as right:
+            made = await call(right, "create_agent", name=f"{uid}-pt")
+            assert made["name"] == f"{uid}-pt"
+        async with connect(url, "not-the-password") as wrong:
+            message = await call_error(wrong, "list_agents")
+            assert "rejected the credentials (401)" in message
+            assert "not-the-password" not in message
+        assert httpx2.get(base + "/readyz").status_code == 200
+
+
+async def test_none_mode_refuses_beyond_loopback(stack: Stack) -> None:
+    with pytest.raises(RuntimeError, match="refusing"), http_server(stack, LETTA_MCP_HOST="0.0.0.0"):
+        pass
+
+
+class _Jwks(BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+async def test_oauth_resource_server(stack: Stack, uid: str) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
+    _Jwks.body = json.dumps({"keys": [jwk]}).encode()
+    port = free_port()
+    jwks = ThreadingHTTPServer(("127.0.0.1", port), _Jwks)
+    threading.Thread(target=jwks.serve_forever, daemon=True).start()
+    issuer = f"http://127.0.0.1:{port}"
+    mcp_port = free_port()
+    public = f"http://127.0.0.1:{mcp_port}/mcp"
+
+    def token(**claims: Any) -> str:
+        base = {"iss": issuer, "aud": public, "sub": "user-1", "client_id": "ide", "exp": int(time.time()) + 300}
+        return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
+
+    env = {
+        "LETTA_MCP_AUTH": "oauth",
+        "LETTA_MCP_OAUTH_ISSUER": issuer,
+        "LETTA_MCP_PUBLIC_URL": public,
+        "LETTA_MCP_PORT": str(mcp_port),
+    }
+    try:
+        with http_server(stack, port=mcp_port, **env) as base:
+            url = base + "/mcp"
+            code, headers = status_of(url)
+            assert code == 401
+            assert "resource_metadata" in headers["www-authenticate"]
+            meta = httpx2.get(base + "/.well-known/oauth-protected-resource/mcp").json()
+            assert meta["authorization_servers"] == [issuer + "/"] or meta["authorization_servers"] == [issuer]
+            assert status_of(url, token(exp=int(time.time()) - 10))[0] == 401, "expired"
+            assert status_of(url, token(aud="https://elsewhere"))[0] == 401, "not for this server"
+            async with connect(url, token()) as client:
+                assert "agents" in await call(client, "list_agents")
+    finally:
+        jwks.shutdown()
+
+
+async def test_two_processes_serve_one_client_and_share_runs(stack: Stack, letta: Any, uid: str) -> None:
+    agent = await letta.agents.create(name=f"{uid}-two", model=stack.model, embedding=stack.embedding)
+    with http_server(stack) as first, http_server(stack) as second:
+        async with connect(first + "/mcp") as a:
+            started = await call(a, "send_message", agent=agent.id, message="relay [[sleep:4]]", wait_seconds=1)
+        assert started["status"] == "running"
+        async with connect(second + "/mcp") as b:
+            done = await call(b, "get_run", run_id=started["run_id"], wait_seconds=20)
+        assert done["reply"] == "echo: relay"
+
+
+async def test_workers(stack: Stack, letta: Any, uid: str) -> None:
+    agent = await letta.agents.create(name=f"{uid}-w", model=stack.model, embedding=stack.embedding)
+    with http_server(stack, LETTA_MCP_WORKERS="2") as base:
+        for _ in range(4):
+            async with connect(base + "/mcp") as client:
+                assert (await call(client, "get_agent", agent=agent.id))["id"] == agent.id
