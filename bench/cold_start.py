@@ -53,7 +53,7 @@ def once(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def measure(runs: int) -> dict[str, float]:
+def measure(runs: int = 15) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LETTA_")}
     env["LETTA_BASE_URL"] = "http://127.0.0.1:9"  # cold start must not touch Letta at all
     ours = [sys.executable, "-m", "letta_mcp"]

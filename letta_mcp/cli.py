@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+import anyio
 from pydantic import SecretStr, ValidationError
 
 from letta_mcp import __version__
@@ -93,6 +94,9 @@ def _setting_error(exc: ValidationError) -> str:
 
 def load_settings(overrides: dict[str, Any]) -> Settings:
     """Settings from flags (`overrides`) over the environment; a bad value ends the process with exit 2."""
+    for name in ("api_key", "tokens"):
+        if name in overrides:
+            overrides[name] = SecretStr(overrides[name])
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -114,15 +118,17 @@ def configure_logging(level: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("config", "doctor"):
+        raise SystemExit(subcommand(argv[0], argv[1:]))
     args = vars(build_parser().parse_args(argv))
-    if "api_key" in args:
-        args["api_key"] = SecretStr(args["api_key"])
     settings = load_settings(args)
     configure_logging(settings.log_level)
     from letta_mcp.server import create_server
 
     if settings.transport == "stdio":
-        create_server(settings).run("stdio")
+        server = create_server(settings)
+        anyio.run(server.run_stdio_async, backend_options=event_loop_options())
         return
     from letta_mcp.auth import AuthConfigError
     from letta_mcp.http import check_http_settings, serve
@@ -134,6 +140,48 @@ def main(argv: Sequence[str] | None = None) -> None:
     if settings.workers > 1:
         export_settings(settings)
     serve(create_server(settings), settings)
+
+
+def subcommand(name: str, argv: list[str]) -> int:
+    """`letta-mcp config <client>` and `letta-mcp doctor`, with every settings flag too."""
+    from letta_mcp.onboarding import CLIENTS, config_block, doctor, where
+
+    parser = build_parser()
+    parser.prog = f"letta-mcp {name}"
+    if name == "config":
+        parser.description = "Print letta-mcp's configuration block for an MCP client, from the current settings."
+        parser.add_argument("client", choices=CLIENTS)
+        parser.add_argument(
+            "--show-secrets",
+            action="store_true",
+            help="write secrets into the block instead of a reference to their variable",
+        )
+        parser.add_argument("--token", default=None, help="HTTP: the bearer token to put in (with --show-secrets)")
+    else:
+        parser.description = "Check that letta-mcp can work: Letta reachable, credentials, defaults, tools."
+    args = vars(parser.parse_args(argv))
+    client = args.pop("client", None)
+    show = bool(args.pop("show_secrets", False))
+    token = args.pop("token", None)
+    settings = load_settings(args)
+    if name == "config":
+        assert client is not None
+        print(f"# {where(client)}", file=sys.stderr)
+        print(config_block(client, settings, show_secrets=show, token=token))
+        return 0
+    results = anyio.run(doctor, settings)
+    for passed, line in results:
+        print(("✓ " if passed else "✗ ") + line)
+    return 0 if all(passed for passed, _ in results) else 1
+
+
+def event_loop_options() -> dict[str, Any]:
+    """uvloop when it is installed (the `fast` extra): a quicker event loop for every request."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return {}
+    return {"use_uvloop": True}
 
 
 def export_settings(settings: Settings) -> None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from letta_mcp import errors
 from letta_mcp.config import Settings
 from letta_mcp.models import fit
-from letta_mcp.schema import compact
+from letta_mcp.schema import compact, shallow
 from letta_mcp.state import app
 
 if TYPE_CHECKING:
@@ -57,7 +57,6 @@ class ToolSpec:
 
     def annotations(self) -> ToolAnnotations:
         return ToolAnnotations(
-            title=self.title,
             read_only_hint=self.read_only,
             destructive_hint=self.destructive if not self.read_only else False,
             idempotent_hint=self.idempotent or self.read_only,
@@ -130,6 +129,6 @@ def build_tools(specs: Iterable[ToolSpec], settings: Settings) -> list[Tool]:
         )
         built.parameters = compact(built.parameters)
         if built.fn_metadata.output_schema is not None:
-            built.fn_metadata.output_schema = compact(built.fn_metadata.output_schema, descriptions=False)
+            built.fn_metadata.output_schema = shallow(built.fn_metadata.output_schema)
         tools.append(built)
     return tools

@@ -43,3 +43,32 @@ def _node(node: Any, descriptions: bool) -> Any:
             del out["anyOf"]
             out = {**rest[0], **out}
     return out
+
+
+def shallow(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema that names each top-level field and its JSON type, and no more.
+
+    Clients validate structured results against it; models read the results themselves, not the
+    schema, so the nested detail would only add bytes to every tools/list.
+    """
+    compacted = compact(schema, descriptions=False)
+    properties = {name: _type_only(sub) for name, sub in compacted.get("properties", {}).items()}
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if compacted.get("required"):
+        out["required"] = compacted["required"]
+    return out
+
+
+def _type_only(node: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in node:
+        return {"type": "object"}
+    kind = node.get("type")
+    if kind == "array":
+        items = node.get("items", {})
+        primitive = isinstance(items, dict) and items.get("type") in ("string", "integer", "number", "boolean")
+        return {"type": "array", "items": {"type": items["type"]}} if primitive else {"type": "array"}
+    if isinstance(kind, str):
+        return {"type": kind, **({"enum": node["enum"]} if "enum" in node else {})}
+    if "anyOf" in node:
+        return {}
+    return {}

@@ -31,7 +31,7 @@ from pydantic import Field
 
 from letta_mcp.models import Reply
 from letta_mcp.registry import ToolSpec, wrap
-from letta_mcp.schema import compact
+from letta_mcp.schema import compact, shallow
 from letta_mcp.state import Ctx, app
 from letta_mcp.toolsets._common import given, scope_tags
 
@@ -204,9 +204,7 @@ class AskTools:
             self._template = Tool.from_function(wrap(spec), name="ask_template", description="", structured_output=True)
             self._template.parameters = compact(self._template.parameters)
             if self._template.fn_metadata.output_schema is not None:
-                self._template.fn_metadata.output_schema = compact(
-                    self._template.fn_metadata.output_schema, descriptions=False
-                )
+                self._template.fn_metadata.output_schema = shallow(self._template.fn_metadata.output_schema)
         return self._template
 
     def tool(self, exposed: Exposed) -> Tool:
@@ -221,7 +219,7 @@ class AskTools:
                     "name": exposed.tool_name,
                     "title": f"Ask {exposed.agent_name}",
                     "description": exposed.description,
-                    "annotations": ANNOTATIONS.model_copy(update={"title": f"Ask {exposed.agent_name}"}),
+                    "annotations": ANNOTATIONS,
                 }
             )
             self._tools[exposed] = built

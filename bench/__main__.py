@@ -1,0 +1,116 @@
+"""All benchmarks in one run, against the real Letta stack of the tests: ``python -m bench``.
+
+Every figure is a ratio against a floor measured in the same run (the machines are shared and
+noisy); absolute times are printed for context. Writes bench/results.json and bench/latency.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from bench import catalog_size, cold_start, first_progress, memory, overhead, throughput
+from tests.stack.letta_stack import running
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine() -> str:
+    import os
+
+    return f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+async def _letta_benches(stack: Any, quick: bool) -> dict[str, Any]:
+    from letta_client import AsyncLetta
+
+    letta = AsyncLetta(base_url=stack.base_url, max_retries=0)
+    agent = await letta.agents.create(
+        name=f"bench-{time.time_ns()}",
+        model=stack.model,
+        embedding=stack.embedding,
+        tags=["bench"],
+        memory_blocks=[{"label": "human", "value": "The user likes short answers. " * 20, "description": "the user"}],
+    )
+    results: dict[str, Any] = {}
+    calls = 100 if quick else 400
+    results["overhead"] = await overhead.measure(stack, letta, agent.id, calls)
+    levels = (1, 8) if quick else (1, 8, 32)
+    results["throughput"] = await throughput.measure(stack, letta, agent.id, levels, 3.0 if quick else 6.0)
+    results["memory"] = await anyio.to_thread.run_sync(memory.measure, stack, agent.id, 300 if quick else 1000)
+    results["first_progress"] = await first_progress.measure(stack, 5 if quick else 20)
+    await letta.agents.delete(agent.id)
+    await letta.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    results: dict[str, Any] = {"date": datetime.now(UTC).date().isoformat(), "machine": machine()}
+    results["catalog"] = catalog_size.measure()
+    results["cold_start"] = cold_start.measure(5 if args.quick else 15)
+    with running() as stack:
+        results["stack_start_s"] = stack.started_seconds
+        results.update(anyio.run(_letta_benches, stack, args.quick))
+    results["elapsed_s"] = time.monotonic() - started
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    overhead.chart(results["overhead"], HERE / "latency.png")
+    print(report(results))
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = [f"letta-mcp benchmarks — {r['date']}, {r['machine']}", ""]
+    c = r["cold_start"]
+    lines.append(
+        f"cold start: letta-mcp {c['letta_mcp_s']:.3f} s / bare mcp {c['bare_mcp_s']:.3f} s = "
+        f"{c['ratio']:.2f} (goal ≤ 1.10)"
+    )
+    for name, o in r["overhead"]["tools"].items():
+        for transport in ("stdio", "http"):
+            t = o[transport]
+            lines.append(
+                f"overhead {name} over {transport}: p50 {t['p50']:.2f} ms (+{t['added_p50']:.2f} ms vs "
+                f"direct {o['direct']['p50']:.2f}), p95 {t['p95']:.2f}, p99 {t['p99']:.2f} (goal ≤ +1 ms)"
+            )
+    fl = r["overhead"]["floors"]
+    lines.append(
+        f"  of which: a bare mcp server's stdio round trip {fl['bare_stdio_echo_p50_ms']:.2f} ms; letta-mcp's "
+        f"own processing in-process {fl['in_process_added_p50_ms']:.2f} ms"
+    )
+    for level in r["throughput"]["levels"]:
+        lines.append(
+            f"throughput x{level['clients']}: {level['mcp_rps']:.0f}/s via letta-mcp vs "
+            f"{level['direct_rps']:.0f}/s direct = {level['ratio']:.2f}, errors {level['errors']} "
+            "(goal ≥ 0.80, 0 errors)"
+        )
+    cat = r["catalog"]
+    lines.append(
+        f"catalog: default {cat['default_bytes']} bytes ({cat['default_tools']} tools), all "
+        f"{cat['all_bytes']} bytes ({cat['all_tools']} tools) (goal ≤ 12,000 for the default)"
+    )
+    m = r["memory"]
+    lines.append(
+        f"memory: idle {m['idle_mb']:.1f} MB, after {m['calls']} calls {m['after_mb']:.1f} MB, samples "
+        f"{', '.join(f'{x:.1f}' for x in m['samples_mb'])} (goal ≤ 80 MB idle, no growth trend)"
+    )
+    f = r["first_progress"]
+    lines.append(
+        f"first progress: {f['mcp_first_progress_ms']:.0f} ms vs first SDK chunk "
+        f"{f['sdk_first_chunk_ms']:.0f} ms = {f['ratio']:.2f}"
+    )
+    lines.append(f"(stack up in {r['stack_start_s']:.1f} s; whole run {r['elapsed_s']:.0f} s)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

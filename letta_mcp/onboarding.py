@@ -1,0 +1,182 @@
+"""`letta-mcp config <client>` and `letta-mcp doctor`: setting letta-mcp up in a client, and checking it.
+
+`config` prints the block a client's configuration needs, from the current settings; secrets become a
+reference to an environment variable unless `--show-secrets` is given. `doctor` checks, one line each,
+what a working setup needs, and exits non-zero with the fix when something fails.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from letta_mcp.config import Settings, env_var
+
+CLIENTS = ("claude-code", "claude-code-json", "cursor", "claude-desktop", "vscode")
+# Settings that belong to serving HTTP, not to a stdio server an IDE launches.
+_SERVING = {
+    "transport",
+    "host",
+    "port",
+    "allowed_hosts",
+    "allowed_origins",
+    "auth",
+    "tokens",
+    "tokens_file",
+    "oauth_issuer",
+    "oauth_jwks_url",
+    "oauth_audience",
+    "public_url",
+    "workers",
+    "max_request_bytes",
+}
+
+
+def _command() -> list[str]:
+    found = shutil.which("letta-mcp")
+    return [found] if found else [sys.executable, "-m", "letta_mcp"]
+
+
+def _env(settings: Settings, secret: Callable[[str], str], show_secrets: bool) -> dict[str, str]:
+    env = {"LETTA_BASE_URL": settings.base_url}
+    if settings.api_key is not None:
+        env["LETTA_API_KEY"] = settings.api_key.get_secret_value() if show_secrets else secret("LETTA_API_KEY")
+    for name in sorted(settings.model_fields_set - _SERVING - {"base_url", "api_key"}):
+        value = getattr(settings, name)
+        env[env_var(name)] = (
+            ",".join(value)
+            if isinstance(value, tuple)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
+    return env
+
+
+def config_block(client: str, settings: Settings, show_secrets: bool = False, token: str | None = None) -> str:
+    """The configuration `client` needs for letta-mcp, as text to paste."""
+    http = settings.transport == "http"
+    url = settings.public_url or f"http://{settings.host}:{settings.port}/mcp"
+    command = _command()
+    references: dict[str, Callable[[str], str]] = {
+        "claude-code": lambda v: f"${{{v}}}",
+        "claude-code-json": lambda v: f"${{{v}}}",
+        "cursor": lambda v: f"${{env:{v}}}",
+        "claude-desktop": lambda v: f"<your {v}>",
+        "vscode": lambda v: f"${{input:{v.lower()}}}",
+    }
+    secret = references[client]
+    bearer = token if (token and show_secrets) else secret("LETTA_MCP_TOKEN")
+    headers = {"Authorization": f"Bearer {bearer}"} if settings.auth != "none" else {}
+    env = _env(settings, secret, show_secrets)
+    if client == "claude-code":
+        if http:
+            parts = ["claude", "mcp", "add", "--transport", "http", "letta", url]
+            for k, v in headers.items():
+                parts += ["--header", f"{k}: {v}"]
+            return shlex.join(parts)
+        parts = ["claude", "mcp", "add", "letta"]
+        for k, v in env.items():
+            parts += ["-e", f"{k}={v}"]
+        return shlex.join([*parts, "--", *command])
+    if client == "claude-desktop" and http:
+        # Claude Desktop launches stdio servers only; reach a remote endpoint through mcp-remote.
+        args = ["-y", "mcp-remote", url]
+        for k, v in headers.items():
+            args += ["--header", f"{k}: {v}"]
+        entry: dict[str, Any] = {"command": "npx", "args": args}
+    elif http:
+        entry = {"type": "http", "url": url} if client in ("claude-code-json", "vscode") else {"url": url}
+        if headers:
+            entry["headers"] = headers
+    else:
+        entry = {"command": command[0], "args": command[1:], "env": env}
+        if client in ("claude-code-json", "vscode"):
+            entry = {"type": "stdio", **entry}
+    if client == "vscode":
+        inputs = [
+            {"type": "promptString", "id": v.lower(), "description": v, "password": True}
+            for v in ("LETTA_API_KEY", "LETTA_MCP_TOKEN")
+            if f"${{input:{v.lower()}}}" in json.dumps(entry)
+        ]
+        document: dict[str, Any] = {"servers": {"letta": entry}, **({"inputs": inputs} if inputs else {})}
+    else:
+        document = {"mcpServers": {"letta": entry}}
+    return json.dumps(document, indent=2)
+
+
+def where(client: str) -> str:
+    return {
+        "claude-code": "run this in a shell",
+        "claude-code-json": ".mcp.json in the project root",
+        "cursor": ".cursor/mcp.json in the project (or ~/.cursor/mcp.json)",
+        "claude-desktop": "claude_desktop_config.json (Settings → Developer → Edit Config)",
+        "vscode": ".vscode/mcp.json in the workspace",
+    }[client]
+
+
+async def doctor(settings: Settings) -> list[tuple[bool, str]]:
+    """Each check as (passed, line); a failed line says what to do."""
+    import httpx
+    import letta_client as lc
+
+    from letta_mcp.server import make_letta, tool_names
+
+    lines: list[tuple[bool, str]] = []
+    try:
+        async with httpx.AsyncClient(timeout=settings.connect_timeout + 5) as http:
+            health = await http.get(settings.base_url + "/v1/health/")
+            health.raise_for_status()
+        version = (
+            health.json().get("version", "?")
+            if health.headers.get("content-type", "").startswith("application/json")
+            else "?"
+        )
+        lines.append((True, f"Letta reachable at {settings.base_url} (version {version})"))
+    except Exception as exc:  # noqa: BLE001 — every failure is reported as a line
+        lines.append(
+            (
+                False,
+                f"Letta unreachable at {settings.base_url} ({type(exc).__name__}): start the server "
+                "or set LETTA_BASE_URL",
+            )
+        )
+        return lines
+    letta = make_letta(settings)
+    try:
+        try:
+            await letta.agents.list(limit=1)
+            lines.append((True, "credentials accepted" + (" (LETTA_API_KEY)" if settings.api_key else " (no key)")))
+        except lc.AuthenticationError:
+            lines.append((False, "credentials rejected (401): set LETTA_API_KEY to a valid key"))
+            return lines
+        models = {m.handle for m in await letta.models.list() if m.handle}
+        embeddings = {m.handle for m in await letta.models.embeddings.list() if m.handle}
+        for kind, handle, known, var in (
+            ("model", settings.default_model, models, "LETTA_MCP_DEFAULT_MODEL"),
+            ("embedding", settings.default_embedding, embeddings, "LETTA_MCP_DEFAULT_EMBEDDING"),
+        ):
+            if handle in known:
+                lines.append((True, f"default {kind} {handle} exists on this server"))
+            else:
+                some = ", ".join(sorted(known)[:5]) or "none"
+                lines.append((False, f"default {kind} {handle} is not on this server: set {var} to one of: {some}"))
+    finally:
+        await letta.close()
+    names = tool_names(settings)
+    mode = " (read-only)" if settings.read_only else ""
+    lines.append(
+        (
+            True,
+            f"toolsets {','.join(settings.toolsets)}{mode}: {len(names)} tools, plus one ask_<name> per "
+            f"agent tagged {settings.expose_tag!r}",
+        )
+    )
+    return lines
+
+
+__all__ = ["CLIENTS", "config_block", "doctor", "where"]
