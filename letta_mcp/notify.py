@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from mcp.types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
+from mcp.types import EmptyResult, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams
 
 if TYPE_CHECKING:
     from letta_mcp.state import Ctx
@@ -35,6 +35,7 @@ class Subscriptions:
 
     def __init__(self) -> None:
         self._by_session: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+        self.log_levels: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     def add(self, session: Any, uri: str) -> None:
         self._by_session.setdefault(session, set()).add(uri)
@@ -59,6 +60,22 @@ async def on_unsubscribe(ctx: Any, params: UnsubscribeRequestParams) -> EmptyRes
     """The `resources/unsubscribe` handler (handshake era)."""
     ctx.lifespan_context.subscriptions.remove(connection_of(ctx.session), str(params.uri))
     return EmptyResult()
+
+
+_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
+
+async def on_set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+    """The `logging/setLevel` handler (handshake era): the least severe log message this client wants."""
+    ctx.lifespan_context.subscriptions.log_levels[connection_of(ctx.session)] = str(params.level)
+    return EmptyResult()
+
+
+def wants_log(ctx: Ctx, level: str) -> bool:
+    """Whether this request's client asked for log messages of `level` (default: all, as the spec allows)."""
+    subscriptions: Subscriptions = ctx.request_context.lifespan_context.subscriptions
+    chosen = subscriptions.log_levels.get(connection_of(ctx.request_context.session), "debug")
+    return _LEVELS.index(level) >= _LEVELS.index(chosen) if chosen in _LEVELS else True
 
 
 async def _send(session: Any, method: str, *args: Any) -> None:

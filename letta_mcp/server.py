@@ -19,6 +19,7 @@ from mcp.types import (
     InputRequiredResult,
     ListToolsResult,
     PaginatedRequestParams,
+    SetLevelRequestParams,
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
@@ -123,6 +124,7 @@ class LettaServer(MCPServer[AppContext]):
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
         low.add_request_handler("resources/subscribe", SubscribeRequestParams, notify.on_subscribe)
         low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, notify.on_unsubscribe)
+        low.add_request_handler("logging/setLevel", SetLevelRequestParams, notify.on_set_level)
 
         async def on_complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
             completion = await complete(request_state(ctx), params.ref, params.argument, params.context)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from letta_mcp import notify
 from letta_mcp.errors import LettaMCPError
 from letta_mcp.models import Reply, clip
 from letta_mcp.state import Ctx, RequestState
@@ -51,7 +52,8 @@ class Progress:
         self.count += 1
         await self.ctx.report_progress(self.count, None, message)
         try:
-            await self.ctx.info(message)
+            if notify.wants_log(self.ctx, "info"):
+                await self.ctx.info(message)
         except Exception:
             logger.debug("log notification not delivered", exc_info=True)
 

@@ -91,6 +91,41 @@ def ensure_server_venv() -> Path:
     return venv
 
 
+CLIENTS_DIR = HERE.parent / "clients"
+
+
+def node_tools() -> Path:
+    """Where the pinned Node clients (Claude Code, MCP Inspector, conformance suite, Node 22) are installed."""
+    import hashlib
+
+    lock = (CLIENTS_DIR / "package-lock.json").read_bytes()
+    return STACK_ROOT / f"node-tools-{hashlib.sha256(lock).hexdigest()[:12]}"
+
+
+def ensure_node_tools() -> Path:
+    """`npm ci` the pinned clients once into a cached folder; later calls return at once."""
+    target = node_tools()
+    marker = target / ".installed"
+    if marker.exists():
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        raise StackError("npm is missing: install Debian's nodejs and npm packages")
+    STACK_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(STACK_ROOT / ".node.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists():
+            return target
+        _log(f"installing the pinned MCP clients into {target} (npm ci, once)")
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(CLIENTS_DIR / name, target / name)
+        _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], "npm ci of the MCP clients", cwd=str(target))
+        marker.write_text("ok")
+    return target
+
+
 def ensure_redis() -> str:
     found = shutil.which("redis-server")
     if found:
@@ -364,6 +399,7 @@ def main(argv: list[str]) -> int:
     if cmd == "install":
         ensure_server_venv()
         ensure_redis()
+        ensure_node_tools()
         return 0
     if cmd == "down":
         if not STATE_FILE.exists():

