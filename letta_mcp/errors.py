@@ -104,6 +104,20 @@ def retry_delay(exc: BaseException, attempt: int) -> float | None:
     return None
 
 
+def invalid_arguments(tool: str, exc: Any) -> str:
+    """A validation failure as short lines the model can fix: where, and what is expected.
+
+    Never the rejected values: they can be huge, and they can be secrets.
+    """
+    lines = []
+    problems = exc.errors(include_input=False, include_url=False)
+    for err in problems[:8]:
+        where = ".".join(str(part)[:40] for part in err["loc"]) or "(arguments)"
+        lines.append(f"- {where}: {err['msg']}")
+    more = f"\n- … and {len(problems) - 8} more" if len(problems) > 8 else ""
+    return f"Invalid arguments for {tool}:\n" + "\n".join(lines) + more + "\nFix them and call again."
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:

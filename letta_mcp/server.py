@@ -24,8 +24,9 @@ from mcp.types import (
     UnsubscribeRequestParams,
 )
 from mcp.types import Resource as MCPResource
+from pydantic import ValidationError
 
-from letta_mcp import __version__, notify
+from letta_mcp import __version__, errors, notify
 from letta_mcp.config import Settings
 from letta_mcp.prompts import register_prompts
 from letta_mcp.registry import ToolSpec, build_tools
@@ -107,6 +108,16 @@ class LettaServer(MCPServer[AppContext]):
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await self._call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(errors.invalid_arguments(name, exc.__cause__)) from exc.__cause__
+            raise
+
+    async def _call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None
     ) -> CallToolResult | InputRequiredResult:
         if context is not None:
             state = request_state(context.request_context)
