@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import anyio
+from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.subscriptions import ToolsListChanged
@@ -132,6 +133,19 @@ class LettaServer(MCPServer[AppContext]):
 
     def add_protocol_handlers(self) -> None:
         low = self._lowlevel_server
+        base_options = low.create_initialization_options
+
+        # The SDK advertises listChanged only when told to at initialization; this server does send
+        # tools and resources list_changed, so every transport's handshake must say so.
+        def with_list_changed(
+            notification_options: NotificationOptions | None = None,
+            experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+            extensions: dict[str, dict[str, Any]] | None = None,
+        ) -> Any:
+            options = notification_options or NotificationOptions(tools_changed=True, resources_changed=True)
+            return base_options(options, experimental_capabilities, extensions)
+
+        low.create_initialization_options = with_list_changed  # type: ignore[method-assign]
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
         low.add_request_handler("resources/subscribe", SubscribeRequestParams, notify.on_subscribe)
         low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, notify.on_unsubscribe)

@@ -1,0 +1,140 @@
+"""Malformed protocol traffic: garbage and truncated JSON on stdio, invalid JSON-RPC, unknown methods,
+oversized HTTP bodies, a client that disconnects mid-call. The server answers with JSON-RPC errors or
+drops the bad message, and keeps serving."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import tempfile
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+
+from tests.helpers import call
+from tests.stack.letta_stack import Stack
+from tests.subprocess_server import http_server, stdio_params
+
+pytestmark = pytest.mark.anyio
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": "init",
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "abuse", "version": "0"}},
+}
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+def test_stdio_survives_garbage(stack: Stack) -> None:
+    params = stdio_params(stack)
+    lines = [
+        "garbage",
+        '{"jsonrpc": "2.0", "id": 1, "method": "initialize"',
+        '{"jsonrpc":"2.0","id":2}',
+        "[]",
+        '{"id":4,"method":"ping"}',
+        "\x00\x01\x02",
+        "{" * 10_000,
+        json.dumps(INIT),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        '{"jsonrpc":"2.0","id":5,"method":"no/such/method"}',
+        '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":42}}',
+        "not json again",
+        json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/list"}),
+        json.dumps({"jsonrpc": "2.0", "id": 8, "method": "ping"}),
+    ]
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(
+            [params.command, *params.args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=params.env,
+            cwd=params.cwd,
+            bufsize=1,
+        )
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        proc.stdin.write("\n".join(lines) + "\n")
+        proc.stdin.flush()
+        answers: dict[Any, Any] = {}
+        deadline = time.monotonic() + 60
+        while not {7, 8} <= set(answers) and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            message = json.loads(line)
+            answers[message.get("id")] = message
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        log.seek(0)
+        tail = "".join(line for line in log.readlines() if not line.startswith("{{{"))[-3000:]
+    assert {"init", 5, 6, 7, 8} <= set(answers), (list(answers), tail)
+    assert "result" in answers["init"]
+    assert answers[5]["error"]["code"] == -32601
+    assert answers[6]["error"]["code"] == -32602
+    assert answers[7]["result"]["tools"], "still serving after the garbage"
+    assert answers[8]["result"] == {}
+    for message in answers.values():
+        assert message["jsonrpc"] == "2.0"
+
+
+def test_http_rejects_bad_requests_and_keeps_serving(stack: Stack) -> None:
+    with http_server(stack, LETTA_MCP_MAX_REQUEST_BYTES="100000") as base:
+        url = base + "/mcp"
+        big = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "insert_archival", "arguments": {"agent": "x", "text": "a" * 200_000}},
+        }
+        assert httpx2.post(url, json=big, headers=MCP_HEADERS, timeout=30).status_code == 413
+        bad_json = httpx2.post(url, content=b'{"jsonrpc": "2.0", "id": 1, "met', headers=MCP_HEADERS, timeout=30)
+        assert bad_json.status_code == 400
+        assert bad_json.json()["error"]["code"] == -32700
+        not_rpc = httpx2.post(url, json={"hello": "world"}, headers=MCP_HEADERS, timeout=30)
+        assert not_rpc.status_code == 400
+        unknown = httpx2.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 2, "method": "no/such", "params": {}},
+            headers={**MCP_HEADERS, "Mcp-Protocol-Version": "2025-06-18"},
+            timeout=30,
+        )
+        body = unknown.text
+        assert "-32601" in body or unknown.status_code in (400, 404), body
+        assert httpx2.get(base + "/healthz").status_code == 200
+
+
+async def test_a_client_that_disconnects_mid_call_hurts_no_one(stack: Stack, letta: Any, uid: str) -> None:
+    agent = await letta.agents.create(name=f"{uid}-dc", model=stack.model, embedding=stack.embedding)
+    with http_server(stack) as base:
+        parts = urlsplit(base)
+        request = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "send_message", "arguments": {"agent": agent.id, "message": "slow [[sleep:3]]"}},
+            }
+        ).encode()
+        raw = (
+            f"POST /mcp HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-06-18\r\n"
+            f"Content-Length: {len(request)}\r\n\r\n"
+        ).encode() + request
+        with socket.create_connection((parts.hostname, parts.port)) as sock:
+            sock.sendall(raw)
+            await anyio.sleep(0.5)
+        # Gone mid-call. Others are served at once, and the server is still healthy.
+        async with Client(base + "/mcp") as other:
+            out = await call(other, "get_agent", agent=agent.id)
+            assert out["id"] == agent.id
+        assert httpx2.get(base + "/healthz").status_code == 200
