@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field
 
 from letta_mcp.errors import InvalidInput, NotFound
+from letta_mcp.models import BlockSummary
 
 if TYPE_CHECKING:
     from letta_mcp.state import RequestState
@@ -121,3 +122,15 @@ def iso(value: Any) -> str | None:
         return None
     isoformat = getattr(value, "isoformat", None)
     return str(isoformat()) if callable(isoformat) else str(value)
+
+
+def block_summary(b: Any) -> BlockSummary:
+    """A Letta block without its value: what lists and agent details show."""
+    return BlockSummary(
+        label=b.label or "",
+        id=b.id or "",
+        description=b.description or None,
+        chars=len(b.value or ""),
+        limit=b.limit,
+        read_only=bool(b.read_only),
+    )

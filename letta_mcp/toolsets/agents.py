@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from letta_mcp import notify
 from letta_mcp.errors import InvalidInput
-from letta_mcp.models import Agent, AgentList, AgentSummary, BlockSummary, Deleted, ToolRuleOut
+from letta_mcp.models import Agent, AgentList, AgentSummary, Deleted, ToolRuleOut
 from letta_mcp.registry import tool
 from letta_mcp.resources import agent_uri
 from letta_mcp.state import Ctx, app
@@ -16,6 +16,7 @@ from letta_mcp.toolsets._common import (
     AgentRef,
     Cursor,
     Limit,
+    block_summary,
     given,
     iso,
     page_cursor,
@@ -78,17 +79,7 @@ def _model(a: Any) -> str | None:
 
 
 def detail(a: Any, existed: bool | None = None) -> Agent:
-    blocks = [
-        BlockSummary(
-            label=b.label or "",
-            id=b.id or "",
-            description=b.description or None,
-            chars=len(b.value or ""),
-            limit=b.limit,
-            read_only=bool(b.read_only),
-        )
-        for b in (a.blocks or getattr(getattr(a, "memory", None), "blocks", None) or [])
-    ]
+    blocks = [block_summary(b) for b in (a.blocks or getattr(getattr(a, "memory", None), "blocks", None) or [])]
     rules = []
     for r in a.tool_rules or []:
         kind = str(getattr(r, "type", ""))

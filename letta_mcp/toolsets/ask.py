@@ -156,17 +156,6 @@ async def discover(state: RequestState) -> list[Exposed]:
     return sorted((Exposed(a.id, a.name, names[a.id], describe(a)) for a in agents), key=lambda e: e.tool_name)
 
 
-async def _ask_template(
-    ctx: Ctx,
-    message: Message,
-    include_reasoning: IncludeReasoning = False,
-    include_tool_calls: IncludeToolCalls = False,
-    wait_seconds: Wait = None,
-) -> Reply:
-    """(template: each exposed agent gets a copy bound to its id)"""
-    raise NotImplementedError
-
-
 def _bound(agent_id: str) -> Callable[..., Any]:
     async def ask(
         ctx: Ctx,
@@ -200,7 +189,8 @@ class AskTools:
 
     def template(self) -> Tool:
         if self._template is None:
-            spec = ToolSpec(_ask_template, "ask", "Ask an agent", read_only=False, open_world=True)
+            # One agent's function (they all share this signature), built once for its schemas.
+            spec = ToolSpec(_bound("template"), "ask", "Ask an agent", read_only=False, open_world=True)
             self._template = Tool.from_function(wrap(spec), name="ask_template", description="", structured_output=True)
             self._template.parameters = compact(self._template.parameters)
             if self._template.fn_metadata.output_schema is not None:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from letta_mcp import notify
 from letta_mcp.errors import InvalidInput, NotFound
-from letta_mcp.models import Attachment, Block, BlockEdit, BlockList, BlockSummary
+from letta_mcp.models import Attachment, Block, BlockEdit, BlockList
 from letta_mcp.registry import tool
 from letta_mcp.resources import agent_uri, block_uris
 from letta_mcp.state import Ctx, app
@@ -18,6 +18,7 @@ from letta_mcp.toolsets._common import (
     Cursor,
     Label,
     Limit,
+    block_summary,
     check_block_scope,
     given,
     page_cursor,
@@ -40,17 +41,6 @@ OptBlockId = Annotated[
     str | None, Field(max_length=200, description="The block's id (block-…), instead of agent + label.")
 ]
 Value = Annotated[str, Field(max_length=1_000_000, description="The block's new content.")]
-
-
-def summary(b: Any) -> BlockSummary:
-    return BlockSummary(
-        label=b.label or "",
-        id=b.id or "",
-        description=b.description or None,
-        chars=len(b.value or ""),
-        limit=b.limit,
-        read_only=bool(b.read_only),
-    )
 
 
 async def _find(state: RequestState, agent: str | None, label: str | None, block_id: str | None) -> Any:
@@ -78,6 +68,22 @@ async def _changed(ctx: Ctx, letta: AsyncLetta, block: Any) -> None:
     """Tell subscribers of every URI this block is read under (shared blocks have several)."""
     attached = await letta.blocks.agents.list(block.id, limit=100)
     await notify.resources_updated(ctx, block_uris(block.id or "", [a.id for a in attached.items], block.label or ""))
+
+
+async def _write(ctx: Ctx, b: Any, value: str, changed: str, preview: str) -> BlockEdit:
+    """Store a block's new value (once the checks passed) and tell subscribers."""
+    _check_limit(value, b)
+    letta = app(ctx).letta
+    updated = await letta.blocks.update(b.id, value=value)
+    await _changed(ctx, letta, b)
+    return BlockEdit(
+        id=b.id or "",
+        label=b.label or "",
+        chars=len(updated.value or ""),
+        limit=updated.limit,
+        changed=changed,
+        preview=preview,
+    )
 
 
 def _check_limit(value: str, b: Any) -> None:
@@ -123,7 +129,7 @@ async def list_blocks(
         page = await letta.blocks.list(limit=limit + 1, **given(after=cursor, label=label))
     items = page.items
     return BlockList(
-        blocks=[summary(b) for b in items[:limit]], next_cursor=page_cursor([b.id or "" for b in items], limit)
+        blocks=[block_summary(b) for b in items[:limit]], next_cursor=page_cursor([b.id or "" for b in items], limit)
     )
 
 
@@ -183,17 +189,7 @@ async def update_block(
     state = app(ctx)
     b = await _find(state, agent, label, block_id)
     _check_writable(b)
-    _check_limit(value, b)
-    updated = await state.letta.blocks.update(b.id, value=value)
-    await _changed(ctx, state.letta, b)
-    return BlockEdit(
-        id=b.id or "",
-        label=b.label or "",
-        chars=len(updated.value or ""),
-        limit=updated.limit,
-        changed=f"replaced {len(b.value or '')} chars with {len(value)}",
-        preview=value[:PREVIEW_CHARS],
-    )
+    return await _write(ctx, b, value, f"replaced {len(b.value or '')} chars with {len(value)}", value[:PREVIEW_CHARS])
 
 
 @tool("memory", "Edit part of a memory block", read_only=False)
@@ -258,17 +254,7 @@ async def edit_block(
         new_value = "\n".join(lines)
         changed = f"inserted {len(insert_text)} chars at line {at_line}"
         region = "\n".join(lines[max(0, at_line - 1) : at_line + insert_text.count("\n") + 2])
-    _check_limit(new_value, b)
-    updated = await state.letta.blocks.update(b.id, value=new_value)
-    await _changed(ctx, state.letta, b)
-    return BlockEdit(
-        id=b.id or "",
-        label=b.label or "",
-        chars=len(updated.value or ""),
-        limit=updated.limit,
-        changed=changed,
-        preview=region[: PREVIEW_CHARS * 2],
-    )
+    return await _write(ctx, b, new_value, changed, region[: PREVIEW_CHARS * 2])
 
 
 @tool("memory", "Create a memory block", read_only=False)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import anyio
 import httpx2
 import jwt
 import pytest
@@ -18,7 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.helpers import call, call_error
 from tests.stack.letta_stack import Stack, free_port, start
-from tests.subprocess_server import http_server
+from tests.subprocess_server import ROOT, http_server, server_env
 
 pytestmark = pytest.mark.anyio
 
@@ -211,3 +216,43 @@ async def test_workers(stack: Stack, letta: Any, uid: str) -> None:
         for _ in range(4):
             async with connect(base + "/mcp") as client:
                 assert (await call(client, "get_agent", agent=agent.id))["id"] == agent.id
+
+
+def _start_http(stack: Stack, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "letta_mcp", "--transport", "http", "--port", str(port)],
+        env=server_env(stack),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        with contextlib.suppress(httpx2.HTTPError):
+            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("letta-mcp did not start")
+
+
+async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta: Any, uid: str) -> None:
+    agent = await letta.agents.create(name=f"{uid}-grace", model=stack.model, embedding=stack.embedding)
+    port = free_port()
+    proc = _start_http(stack, port)
+    result: dict[str, Any] = {}
+
+    async def long_call() -> None:
+        async with connect(f"http://127.0.0.1:{port}/mcp") as client:
+            result.update(await call(client, "send_message", agent=agent.id, message="finish me [[sleep:3]]"))
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(long_call)
+            await anyio.sleep(1)
+            proc.send_signal(signal.SIGTERM)
+        assert result["status"] == "completed"
+        assert result["reply"] == "echo: finish me"
+        assert await anyio.to_thread.run_sync(lambda: proc.wait(timeout=30)) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
