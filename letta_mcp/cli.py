@@ -177,11 +177,9 @@ def subcommand(name: str, argv: list[str]) -> int:
 
 def event_loop_options() -> dict[str, Any]:
     """uvloop when it is installed (the `fast` extra): a quicker event loop for every request."""
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return {}
-    return {"use_uvloop": True}
+    import importlib.util
+
+    return {"use_uvloop": True} if importlib.util.find_spec("uvloop") is not None else {}
 
 
 def export_settings(settings: Settings) -> None:

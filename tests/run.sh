@@ -11,8 +11,10 @@ stamp="$VENV/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "== installing letta-mcp and its test tools into $VENV"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+  # (this machine's pip configuration warns about a missing local index on every package: drop that noise)
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip 2>&1 | grep -v "is ignored: it is neither" || true
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v "is ignored: it is neither" || true
+  "$VENV/bin/python" -c "import letta_mcp, pytest, mypy, ruff" || { echo "installing the test environment failed"; exit 1; }
   rm -f "$VENV"/.installed-* && touch "$stamp"
 fi
 
