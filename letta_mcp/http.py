@@ -19,6 +19,9 @@ from letta_mcp.config import Settings
 
 logger = logging.getLogger(__name__)
 
+GRACE_SECONDS = 30.0
+"""How long in-flight calls get to finish on SIGTERM (below Kubernetes' default 30 s + our pod's 45 s)."""
+
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
@@ -110,6 +113,78 @@ def app_from_env() -> ASGIApp:
     return create_app(create_server(settings), settings)
 
 
+class Drain:
+    """In-flight MCP requests, and whether the server is draining them before it stops."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.draining = False
+
+
+class DrainMiddleware:
+    """Counts in-flight requests to /mcp; while draining, turns new ones away with 503 (another replica
+    takes them) and makes /readyz fail, so a load balancer stops sending traffic here."""
+
+    def __init__(self, app: ASGIApp, drain: Drain) -> None:
+        self.app = app
+        self.drain = drain
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not (path.startswith("/mcp") or path == "/readyz"):
+            await self.app(scope, receive, send)
+            return
+        if self.drain.draining:
+            body = b'{"error": "shutting down, retry"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"retry-after", b"1"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.drain.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.drain.active -= 1
+
+
+def _draining_server(config: Any, drain: Drain, grace: float) -> Any:
+    import asyncio
+
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        """On the first SIGTERM/SIGINT, finish in-flight calls (up to `grace` seconds), then stop.
+
+        uvicorn alone would close streaming (SSE) responses at once, and MCP tool calls are streamed.
+        A second signal stops at once.
+        """
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if drain.draining:
+                super().handle_exit(sig, frame)
+                return
+            drain.draining = True
+            logger.info("draining %d in-flight request(s) before stopping (up to %.0f s)", drain.active, grace)
+            asyncio.get_event_loop().create_task(self._stop_when_drained(sig, frame))
+
+        async def _stop_when_drained(self, sig: int, frame: Any) -> None:
+            deadline = asyncio.get_event_loop().time() + grace
+            while drain.active > 0 and asyncio.get_event_loop().time() < deadline:  # noqa: ASYNC110 — a counter, not an event
+                await asyncio.sleep(0.05)
+            super().handle_exit(sig, frame)
+
+    return DrainingServer(config)
+
+
 def serve(server: MCPServer[Any], settings: Settings) -> None:
     import uvicorn
 
@@ -117,7 +192,7 @@ def serve(server: MCPServer[Any], settings: Settings) -> None:
         "host": settings.host,
         "port": settings.port,
         "log_config": None,  # our stderr logging, configured once in cli
-        "timeout_graceful_shutdown": 30,  # in-flight calls finish on SIGTERM
+        "timeout_graceful_shutdown": GRACE_SECONDS,
         "server_header": False,
     }
     logger.info(
@@ -130,4 +205,6 @@ def serve(server: MCPServer[Any], settings: Settings) -> None:
     if settings.workers > 1:
         uvicorn.run("letta_mcp.http:app_from_env", factory=True, workers=settings.workers, **common)
         return
-    uvicorn.Server(uvicorn.Config(create_app(server, settings), **common)).run()
+    drain = Drain()
+    app = DrainMiddleware(create_app(server, settings), drain)
+    _draining_server(uvicorn.Config(app, **common), drain, GRACE_SECONDS).run()

@@ -36,6 +36,9 @@ def connect(url: str, token: str | None = None, **kw: Any) -> Client:
     return Client(streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers, timeout=60)), **kw)
 
 
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
 def status_of(url: str, token: str | None = None) -> tuple[int, dict[str, str]]:
     headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
     if token:
@@ -239,20 +242,33 @@ async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta
     agent = await letta.agents.create(name=f"{uid}-grace", model=stack.model, embedding=stack.embedding)
     port = free_port()
     proc = _start_http(stack, port)
-    result: dict[str, Any] = {}
+    call_body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "send_message", "arguments": {"agent": agent.id, "message": "finish me [[sleep:3]]"}},
+    }
+    headers = {**{k: v for k, v in MCP_HEADERS.items()}, "MCP-Protocol-Version": "2025-06-18"}
 
-    async def long_call() -> None:
-        async with connect(f"http://127.0.0.1:{port}/mcp") as client:
-            result.update(await call(client, "send_message", agent=agent.id, message="finish me [[sleep:3]]"))
+    def in_flight_call() -> httpx2.Response:
+        return httpx2.post(f"http://127.0.0.1:{port}/mcp", json=call_body, headers=headers, timeout=60)
 
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(long_call)
-            await anyio.sleep(1)
+            answers: list[httpx2.Response] = []
+
+            async def run_call() -> None:
+                answers.append(await anyio.to_thread.run_sync(in_flight_call))
+
+            tg.start_soon(run_call)
+            await anyio.sleep(1.0)  # the call is in flight: the fake model takes 3 s
             proc.send_signal(signal.SIGTERM)
-        assert result["status"] == "completed"
-        assert result["reply"] == "echo: finish me"
-        assert await anyio.to_thread.run_sync(lambda: proc.wait(timeout=30)) == 0
+            await anyio.sleep(0.5)
+            refused = await anyio.to_thread.run_sync(in_flight_call)
+            assert refused.status_code == 503, "a draining replica turns new calls away"
+        assert answers[0].status_code == 200
+        assert "echo: finish me" in answers[0].text, "the in-flight call finished after SIGTERM"
+        assert await anyio.to_thread.run_sync(lambda: proc.wait(timeout=30)) in (0, -signal.SIGTERM)
     finally:
         if proc.poll() is None:
             proc.kill()
