@@ -107,6 +107,7 @@ def measure(stack: Stack, agent_id: str, calls: int) -> dict[str, Any]:
                 samples.append(rss_mb(proc.pid))
         return {
             "idle_mb": idle,
+            "bare_idle_mb": bare_idle_mb(),
             "after_mb": samples[-1],
             "samples_mb": samples,
             "calls": calls,
