@@ -100,7 +100,8 @@ def report(r: dict[str, Any]) -> str:
     )
     m = r["memory"]
     lines.append(
-        f"memory: idle {m['idle_mb']:.1f} MB (bare mcp server {m['bare_idle_mb']:.1f} MB), after {m['calls']} calls {m['after_mb']:.1f} MB, samples "
+        f"memory: idle {m['idle_mb']:.1f} MB (bare mcp server {m['bare_idle_mb']:.1f} MB), "
+        f"after {m['calls']} calls {m['after_mb']:.1f} MB, samples "
         f"{', '.join(f'{x:.1f}' for x in m['samples_mb'])} (goal ≤ 80 MB idle, no growth trend)"
     )
     f = r["first_progress"]

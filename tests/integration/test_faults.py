@@ -82,6 +82,18 @@ class FaultTransport(httpx.AsyncBaseTransport):
         await self.real.aclose()
 
 
+def faulty_letta(stack: Stack) -> tuple[FaultTransport, AsyncLetta]:
+    """The Letta SDK as letta-mcp builds it, over a transport that injects faults on demand."""
+    transport = FaultTransport()
+    sdk = AsyncLetta(
+        base_url=stack.base_url,
+        max_retries=0,
+        timeout=30,
+        http_client=httpx.AsyncClient(transport=transport, timeout=30),
+    )
+    return transport, sdk
+
+
 @pytest.fixture
 async def world(stack: Stack, letta: Any, uid: str) -> dict[str, Any]:
     """An agent with a block, a passage, a shared block and a tool, for every tool's arguments."""
@@ -133,13 +145,7 @@ def arguments(w: dict[str, Any], uid: str) -> dict[str, dict[str, Any]]:
 
 
 async def test_every_tool_under_every_fault(stack: Stack, world: dict[str, Any], uid: str) -> None:
-    transport = FaultTransport()
-    sdk = AsyncLetta(
-        base_url=stack.base_url,
-        max_retries=0,
-        timeout=30,
-        http_client=httpx.AsyncClient(transport=transport, timeout=30),
-    )
+    transport, sdk = faulty_letta(stack)
     settings = settings_for(stack, read_retries=1, wait_seconds=20, toolsets="agents,messages,memory,archival,tools")
     tried = 0
     async with Client(create_server(settings, letta=sdk)) as client:
@@ -184,13 +190,7 @@ async def test_every_tool_under_every_fault(stack: Stack, world: dict[str, Any],
 async def test_a_write_whose_answer_is_lost_is_not_repeated(
     stack: Stack, letta: Any, world: dict[str, Any], uid: str, fault: str
 ) -> None:
-    transport = FaultTransport()
-    sdk = AsyncLetta(
-        base_url=stack.base_url,
-        max_retries=0,
-        timeout=30,
-        http_client=httpx.AsyncClient(transport=transport, timeout=30),
-    )
+    transport, sdk = faulty_letta(stack)
     agent = world["agent"].id
     settings = settings_for(stack, read_retries=3, toolsets="agents,messages,memory,archival")
     message, fact = f"only once {uid}", f"fact once {uid}"

@@ -21,6 +21,7 @@ from mcp import Client
 
 from letta_mcp.config import Settings
 from letta_mcp.server import create_server
+from tests.unit.test_catalog import CATALOG
 
 EXAMPLES = int(os.environ.get("LETTA_MCP_FUZZ_EXAMPLES", "430"))
 CALLS = {"n": 0}
@@ -92,32 +93,7 @@ def arguments_for(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     return st.dictionaries(keys | text, value, max_size=len(names) + 2)
 
 
-TOOLS = [
-    "list_agents",
-    "get_agent",
-    "create_agent",
-    "update_agent",
-    "delete_agent",
-    "send_message",
-    "get_run",
-    "cancel_run",
-    "list_messages",
-    "search_messages",
-    "list_blocks",
-    "get_block",
-    "update_block",
-    "edit_block",
-    "create_block",
-    "attach_block",
-    "detach_block",
-    "insert_archival",
-    "search_archival",
-    "delete_archival",
-    "list_tools",
-    "create_tool",
-    "attach_tool",
-    "detach_tool",
-]
+TOOLS = [name for toolset in ("agents", "messages", "memory", "archival", "tools") for name in CATALOG[toolset]]
 
 
 @pytest.mark.parametrize("name", TOOLS)
