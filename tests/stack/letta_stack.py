@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -38,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 # Postgres runs as an unprivileged user, who must traverse every parent of its binaries and data:
 # root's home is closed, so the cache lives under the system temp dir.
 STACK_ROOT = Path(os.environ.get("LETTA_TEST_STACK_DIR", "/var/tmp/letta-mcp-stack"))
-STATE_FILE = STACK_ROOT / "stack.json"
+STATE_GLOB = "stack-*.json"
 
 
 class StackError(RuntimeError):
@@ -402,26 +403,34 @@ def main(argv: list[str]) -> int:
         ensure_node_tools()
         return 0
     if cmd == "down":
-        if not STATE_FILE.exists():
+        states = sorted(STACK_ROOT.glob(STATE_GLOB))
+        if not states:
             print("no stack recorded as running", file=sys.stderr)
             return 1
-        state = json.loads(STATE_FILE.read_text())
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(state.pop("owner"), signal.SIGTERM)
+        for path in states:
+            state = json.loads(path.read_text())
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(state["owner"], signal.SIGTERM)
+            print(f"stopping the stack at {state['base_url']}", file=sys.stderr)
         return 0
     if cmd != "up":
         print("usage: python -m tests.stack [install|up|down]", file=sys.stderr)
         return 2
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    # A flag, not a blocked signal mask: children would inherit the mask and ignore SIGTERM.
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
     stack = start()
-    STATE_FILE.write_text(json.dumps({**asdict(stack), "owner": os.getpid()}))
+    state_file = STACK_ROOT / f"stack-{os.getpid()}.json"
+    state_file.write_text(json.dumps({**asdict(stack), "owner": os.getpid()}))
     print(f"# Letta stack up in {stack.started_seconds:.1f} s; point letta-mcp at it with:")
     for k, v in stack.env().items():
         print(f"export {k}={v}")
     print("# Ctrl-C (or `python -m tests.stack down`) stops it.", flush=True)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while not stopping.wait(1):
+            pass
     finally:
         stack.stop()
-        STATE_FILE.unlink(missing_ok=True)
+        state_file.unlink(missing_ok=True)
     return 0
