@@ -7,49 +7,23 @@ is the ratio of medians. Usage: ``python -m bench.cold_start [--runs N]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench.stdio import initialized
+
 ROOT = Path(__file__).resolve().parents[1]
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
-}
-INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
 
 
 def once(cmd: list[str], env: dict[str, str]) -> float:
     """Seconds from spawning `cmd` to reading its tools/list answer."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=ROOT,
-        text=True,
-        bufsize=1,
-    )
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    proc.stdin.write(json.dumps(INIT) + "\n")
-    assert json.loads(proc.stdout.readline())["id"] == 1
-    proc.stdin.write(json.dumps(INITIALIZED) + "\n" + json.dumps(LIST) + "\n")
-    answer = json.loads(proc.stdout.readline())
-    elapsed = time.perf_counter() - t0
-    assert answer["id"] == 2
-    assert answer["result"]["tools"]
-    proc.stdin.close()
-    proc.wait(timeout=10)
+    with initialized(cmd, env=env, cwd=str(ROOT), settle=0) as server:
+        elapsed = time.perf_counter() - t0
+        assert server.tools
     return elapsed
 
 

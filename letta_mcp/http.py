@@ -106,7 +106,6 @@ def check_http_settings(settings: Settings) -> None:
 
 def app_from_env() -> ASGIApp:
     """For `--workers N`: each worker process builds its app from the environment the parent set."""
-    from letta_mcp.config import Settings
     from letta_mcp.server import create_server
 
     settings = Settings()
