@@ -33,25 +33,48 @@ class _External(Stack):
         pass
 
 
+KEPT_LOGS: list[str] = []
+"""Run directories whose logs were kept because tests failed while they ran: printed in the summary."""
+
+
+def start_stack(request: pytest.FixtureRequest, **options: Any) -> Iterator[Stack]:
+    """A Letta stack for a fixture: under CI a stack that cannot start ends the whole run at once, with
+    the cause in one line (locally its tests are skipped); its logs are kept when a test failed."""
+    try:
+        running = start(**options)
+    except (StackError, OSError) as exc:
+        cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if IN_CI:
+            pytest.exit(f"the Letta stack could not start, so the integration tests cannot run: {cause}", 1)
+        pytest.skip(f"the Letta stack could not start: {cause}")
+    print(f"\n[letta-stack] up in {running.started_seconds:.1f} s at {running.base_url}")
+    failed_before = request.session.testsfailed
+    try:
+        yield running
+    finally:
+        keep = request.session.testsfailed > failed_before
+        running.stop(keep_logs=keep)
+        if keep:
+            KEPT_LOGS.append(running.run_dir)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for run_dir in KEPT_LOGS:
+        terminalreporter.write_line(
+            f"[letta-stack] logs of a stack that served failed tests: {run_dir} "
+            "(letta.log, pg.log, fake_llm.jsonl, redis.log)"
+        )
+
+
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     external = os.environ.get("LETTA_TEST_BASE_URL")
     if external:
         yield _External(
             run_dir="", base_url=external.rstrip("/"), fake_url="", fake_log="", letta_log="", pg_port=0, redis_port=0
         )
         return
-    try:
-        running = start()
-    except (StackError, OSError) as exc:
-        if IN_CI:
-            pytest.fail(f"the Letta stack could not start, so the integration tests cannot run: {exc}")
-        pytest.skip(f"the Letta stack could not start: {exc}")
-    print(f"\n[letta-stack] up in {running.started_seconds:.1f} s at {running.base_url}")
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from start_stack(request)
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 from mcp import Client
 
 from letta_mcp.server import create_server
-from tests.conftest import settings_for
+from tests.conftest import settings_for, start_stack
 from tests.helpers import call, call_error
-from tests.stack.letta_stack import Stack, start
+from tests.stack.letta_stack import Stack
 from tests.subprocess_server import stdio_params
 
 pytestmark = pytest.mark.anyio
@@ -122,12 +122,8 @@ async def test_another_process_fetches_the_run(stack: Stack, letta: Any, uid: st
 
 
 @pytest.fixture(scope="module")
-def stack_without_redis() -> Iterator[Stack]:
-    running = start(redis=False)
-    try:
-        yield running
-    finally:
-        running.stop()
+def stack_without_redis(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    yield from start_stack(request, redis=False)
 
 
 async def test_without_background_support_the_reply_still_arrives(

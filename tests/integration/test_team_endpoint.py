@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.conftest import start_stack
 from tests.helpers import call, call_error
-from tests.stack.letta_stack import Stack, free_port, start
+from tests.stack.letta_stack import Stack, free_port
 from tests.subprocess_server import ROOT, http_server, server_env
 
 pytestmark = pytest.mark.anyio
@@ -122,12 +123,8 @@ async def test_token_mode(stack: Stack, letta: Any, uid: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def secure_stack() -> Iterator[Stack]:
-    running = start(password="letta-secret-password-42", redis=False)
-    try:
-        yield running
-    finally:
-        running.stop()
+def secure_stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    yield from start_stack(request, password="letta-secret-password-42", redis=False)
 
 
 async def test_passthrough_uses_the_callers_own_key(secure_stack: Stack, uid: str) -> None:

