@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from letta_mcp._version import __version__
 
 if TYPE_CHECKING:
     from letta_mcp.config import Settings

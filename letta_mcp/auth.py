@@ -1,4 +1,4 @@
-"""Who is calling, and with which Letta credentials: bearer tokens, pass-through keys, OAuth, and the pool.
+"""How HTTP callers authenticate: bearer tokens, pass-through keys, OAuth; each becomes a `Caller`.
 
 Modes (``LETTA_MCP_AUTH``):
 
@@ -9,8 +9,8 @@ Modes (``LETTA_MCP_AUTH``):
   only. The server holds no key of its own.
 - ``oauth``: an OAuth 2.1 resource server: JWTs verified against the issuer's published keys.
 
-Every Letta client is pooled per credential (bounded, idle ones closed), so one caller's key never
-serves another's request.
+The middleware attaches the `Caller` to the request (`callers.CALLER_KEY`); tools read it back with
+`callers.caller_of` and never see how it was authenticated.
 """
 
 from __future__ import annotations
@@ -19,52 +19,19 @@ import hashlib
 import hmac
 import json
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from letta_client import AsyncLetta
-
-    from letta_mcp.config import Settings
+from letta_mcp.asgi import send_json
+from letta_mcp.callers import CALLER_KEY, Caller
+from letta_mcp.config import Settings
 
 logger = logging.getLogger(__name__)
-
-SCOPE_KEY = "letta_mcp_caller"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """One caller's view of Letta: its name (for logs), credentials and limits."""
-
-    name: str
-    letta_api_key: str | None = None
-    """None: the server's own LETTA_API_KEY."""
-    toolsets: tuple[str, ...] | None = None
-    read_only: bool | None = None
-    agent_tag: str | None = None
-    """When set, the caller sees and touches only agents carrying this tag."""
-
-    def __repr__(self) -> str:
-        return f"Caller({self.name!r}, scope={self.agent_tag!r})"
-
-    @property
-    def pool_key(self) -> str:
-        return hashlib.sha256((self.letta_api_key or "").encode()).hexdigest()
-
-    @property
-    def cache_key(self) -> str:
-        """What per-caller caches are keyed by: the credential and the scope."""
-        return f"{self.pool_key[:16]}:{self.agent_tag or ''}"
-
-
-LOCAL = Caller("local")
 
 
 class TokenEntry(BaseModel):
@@ -163,21 +130,11 @@ class BearerAuth:
         caller = self.authenticate(token) if token else None
         if caller is None:
             error = "invalid_token" if token else "invalid_request"
-            body = json.dumps({"error": error, "error_description": "a valid bearer token is required"}).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 401,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"www-authenticate", f'Bearer realm="{self.realm}", error="{error}"'.encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            challenge = f'Bearer realm="{self.realm}", error="{error}"'.encode()
+            body = {"error": error, "error_description": "a valid bearer token is required"}
+            await send_json(send, 401, body, [(b"www-authenticate", challenge)])
             return
-        scope.setdefault("state", {})[SCOPE_KEY] = caller
+        scope.setdefault("state", {})[CALLER_KEY] = caller
         await self.app(scope, receive, send)
 
 
@@ -185,60 +142,10 @@ def passthrough_caller(token: str) -> Caller:
     return Caller(name="key:" + hashlib.sha256(token.encode()).hexdigest()[:8], letta_api_key=token)
 
 
-def caller_of(request_context: Any, settings: Settings) -> Caller:
-    """The caller of a request: set by BearerAuth, or from the OAuth access token, or the local user."""
-    request = getattr(request_context, "request", None)
-    state = getattr(request, "scope", {}).get("state", {}) if request is not None else {}
-    caller = state.get(SCOPE_KEY) if isinstance(state, dict) else None
-    if isinstance(caller, Caller):
-        return caller
-    if settings.auth == "oauth" and request is not None:
-        from mcp.server.auth.middleware.auth_context import get_access_token
+class CallerToken(AccessToken):
+    """The SDK's access token, carrying the caller it authenticates (read back by `callers.caller_of`)."""
 
-        token = get_access_token()
-        if token is not None:
-            return Caller(name=f"oauth:{token.client_id}")
-    return LOCAL
-
-
-class ClientPool:
-    """One Letta client per credential, at most `size`, closed after `idle_seconds` unused."""
-
-    def __init__(self, factory: Callable[[str | None], AsyncLetta], size: int = 32, idle_seconds: float = 600) -> None:
-        self._factory = factory
-        self._size = size
-        self._idle = idle_seconds
-        self._clients: OrderedDict[str, tuple[AsyncLetta, float]] = OrderedDict()
-        self._closing: list[AsyncLetta] = []
-
-    def get(self, caller: Caller) -> AsyncLetta:
-        now = time.monotonic()
-        key = caller.pool_key
-        entry = self._clients.pop(key, None)
-        client = entry[0] if entry else self._factory(caller.letta_api_key)
-        self._clients[key] = (client, now)
-        for stale_key, (stale, used) in list(self._clients.items()):
-            if (len(self._clients) > self._size or now - used > self._idle) and stale_key != key:
-                del self._clients[stale_key]
-                self._closing.append(stale)
-        return client
-
-    def has_evicted(self) -> bool:
-        return bool(self._closing)
-
-    def __len__(self) -> int:
-        return len(self._clients)
-
-    async def close_evicted(self) -> None:
-        closing, self._closing = self._closing, []
-        for client in closing:
-            await client.close()
-
-    async def aclose(self) -> None:
-        await self.close_evicted()
-        for client, _ in self._clients.values():
-            await client.close()
-        self._clients.clear()
+    caller: Caller
 
 
 class JwtVerifier:
@@ -259,7 +166,6 @@ class JwtVerifier:
     async def verify_token(self, token: str) -> Any:
         import anyio
         import jwt
-        from mcp.server.auth.provider import AccessToken
 
         try:
             # Fetching the issuer's keys is blocking I/O (cached afterwards): keep it off the event loop.
@@ -276,11 +182,13 @@ class JwtVerifier:
             logger.info("rejected an OAuth token: %s", type(exc).__name__)
             return None
         scope = claims.get("scope") or ""
-        return AccessToken(
+        client_id = str(claims.get("client_id") or claims.get("azp") or claims["sub"])
+        return CallerToken(
             token=token,
-            client_id=str(claims.get("client_id") or claims.get("azp") or claims["sub"]),
+            client_id=client_id,
             scopes=scope.split() if isinstance(scope, str) else list(scope),
             expires_at=int(claims["exp"]),
             resource=self.audience,
             subject=str(claims["sub"]),
+            caller=Caller(name=f"oauth:{client_id}"),
         )

@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 import anyio
 from pydantic import SecretStr, ValidationError
 
-from letta_mcp import __version__
-from letta_mcp.config import Settings, env_var, flag
+from letta_mcp._version import __version__
+from letta_mcp.config import Settings, as_text, env_var, flag
 
 logger = logging.getLogger("letta_mcp")
 
@@ -26,9 +26,7 @@ def _default_text(field: str) -> str:
     default = Settings.model_fields[field].default
     if default is None:
         return "unset"
-    if isinstance(default, tuple):
-        return ",".join(default) or "none"
-    return str(default)
+    return as_text(default) or "none"
 
 
 def _is_bool(field: str) -> bool:
@@ -187,12 +185,7 @@ def export_settings(settings: Settings) -> None:
     import os
 
     for name in settings.model_fields_set:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        elif isinstance(value, tuple):
-            value = ",".join(value)
-        os.environ[env_var(name)] = str(value)
+        os.environ[env_var(name)] = as_text(getattr(settings, name))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,13 @@ and its flag is the field name with dashes (``max_result_chars`` → ``--max-res
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival", "tools", "ask")
-"""Every toolset, in catalog order."""
-
-DEFAULT_TOOLSETS: tuple[str, ...] = ("agents", "messages", "memory", "archival", "ask")
-"""Served unless told otherwise. `tools` (running new Python on the Letta server) is opt-in."""
+from letta_mcp.toolsets import DEFAULT as DEFAULT_TOOLSETS
+from letta_mcp.toolsets import NAMES as TOOLSETS
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -222,6 +219,25 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+
+def as_text(value: Any) -> str:
+    """A setting's value as an environment variable (and a help text, a README cell) spells it."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may appear in a message, a log line or a probe: without any user:password@."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def env_var(field: str) -> str:

@@ -1,33 +1,22 @@
 """The one place where failures become messages a model can act on.
 
-Every tool runs inside `registry`'s wrapper, which hands any exception to `translate`. The result is
-a `ToolError` whose text says what happened and what to do next; the server logs the details (with
-the traceback for anything unexpected) and keeps serving. Nothing secret reaches the client.
+Every tool runs inside `registry`'s wrapper, which hands any exception to `translate`. An anticipated
+failure is already a `LettaMCPError` with its message written for the model; a failure of the
+backend's client (Letta down, slow, a bad key, …) is worded by the backend (`Backend.describe`);
+anything else is logged with its traceback and reaches the model as a short message with an
+incident id. Nothing secret reaches the client.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 logger = logging.getLogger(__name__)
-
-_DETAIL_LIMIT = 500
-
-# What to call when Letta says an id of this kind does not exist.
-_FINDERS = (
-    ("agent", "list_agents"),
-    ("block", "list_blocks (for an agent's blocks) or get_agent"),
-    ("tool", "list_tools"),
-    ("passage", "search_archival"),
-    ("run", "list_messages (runs are listed with their messages)"),
-    ("message", "list_messages"),
-)
 
 
 class LettaMCPError(ToolError):
@@ -35,73 +24,22 @@ class LettaMCPError(ToolError):
 
 
 class NotFound(LettaMCPError):
-    """A named thing does not exist (or is out of the caller's scope)."""
+    """A named thing does not exist (or is out of the caller's scope: the two read the same)."""
 
 
 class InvalidInput(LettaMCPError):
     """The arguments are well-typed but make no sense (checked before Letta is called)."""
 
 
-def _detail(exc: Any) -> str:
-    """Letta's own explanation from an API error body, short and on one line."""
-    body = getattr(exc, "body", None)
-    detail: Any = None
-    if isinstance(body, dict):
-        detail = body.get("detail", body.get("message", body.get("error")))
-    elif isinstance(body, str):
-        detail = body
-    if detail is None:
-        detail = getattr(exc, "message", None) or str(exc)
-    if not isinstance(detail, str):
-        detail = json.dumps(detail, default=str)
-    text = " ".join(str(detail).split())
-    return text[:_DETAIL_LIMIT] + ("…" if len(text) > _DETAIL_LIMIT else "")
+MAYBE_APPLIED = (
+    " The request may or may not have been applied: check (e.g. with a list_* or get_* tool) before retrying."
+)
+SAFE_TO_RETRY = " Retrying the call is safe."
 
 
-def _finder(detail: str) -> str:
-    lowered = detail.lower()
-    for word, finder in _FINDERS:
-        if re.search(rf"\b{word}", lowered):
-            return finder
-    return "the matching list_* tool"
-
-
-def _retry_after(exc: Any) -> str:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    if value and value.strip().isdigit():
-        return f"retry in {int(value)} s"
-    return "retry in a little while"
-
-
-MAX_RETRY_AFTER = 2.0
-"""A read waits out a 429 only when Letta asks for at most this long; longer, the model is told when to retry."""
-
-
-def retry_delay(exc: BaseException, attempt: int) -> float | None:
-    """How long to wait before retrying a read that failed with `exc`, or None when it must not retry.
-
-    Transient failures only: no connection, a reset, 502/503/504, or 429 with a short Retry-After.
-    A timeout is not retried: Letta may be overloaded, and waiting again would double the wait.
-    """
-    import letta_client as lc
-
-    backoff: float = 0.2 * 2 ** (attempt - 1)
-    if isinstance(exc, lc.APITimeoutError):
-        return None
-    if isinstance(exc, lc.APIConnectionError):
-        return backoff
-    if isinstance(exc, lc.RateLimitError):
-        response = getattr(exc, "response", None)
-        value = response.headers.get("retry-after", "") if response is not None else ""
-        try:
-            wait: float = float(value)
-        except ValueError:
-            return None
-        return wait if 0 <= wait <= MAX_RETRY_AFTER else None
-    if isinstance(exc, lc.APIStatusError) and exc.status_code in (502, 503, 504):
-        return backoff
-    return None
+def after_failure(write: bool) -> str:
+    """What a failed call means for the model's next step: a write may have happened, a read can be repeated."""
+    return MAYBE_APPLIED if write else SAFE_TO_RETRY
 
 
 def invalid_arguments(tool: str, exc: Any) -> str:
@@ -125,53 +63,28 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-def translate(exc: BaseException, *, tool: str, base_url: str, write: bool, secrets: list[str]) -> ToolError:
+Describe = Callable[..., "LettaMCPError | None"]
+"""A backend's wording of its own client's failures: `describe(exc, tool=, write=, secrets=)` (`Backend.describe`)."""
+
+
+def translate(exc: BaseException, *, tool: str, write: bool, secrets: list[str], describe: Describe) -> ToolError:
     """Turn any exception raised inside a tool into a `ToolError` a model can act on."""
     if isinstance(exc, ToolError):
         return exc
-    import letta_client as lc  # imported lazily: start-up must not pay for it
-
-    maybe_applied = (
-        " The request may or may not have been applied: check (e.g. with a list_* or get_* tool) before retrying."
-        if write
-        else " Retrying the call is safe."
-    )
-    msg: str
-    if isinstance(exc, lc.APITimeoutError):
-        msg = f"Letta at {base_url} did not answer in time (LETTA_MCP_TIMEOUT).{maybe_applied}"
-    elif isinstance(exc, lc.APIConnectionError):
-        msg = (
-            f"Letta is unreachable at {base_url} — is the server running, and is LETTA_BASE_URL right?"
-            f"{maybe_applied if write else ''}"
-        )
-    elif isinstance(exc, lc.AuthenticationError):
-        msg = (
-            f"Letta at {base_url} rejected the credentials (401): set LETTA_API_KEY to a valid API key "
-            "(for a self-hosted server run with a password, the password)."
-        )
-    elif isinstance(exc, lc.PermissionDeniedError):
-        msg = f"Letta refused this (403): the API key in LETTA_API_KEY may not act on this. {_detail(exc)}"
-    elif isinstance(exc, lc.NotFoundError):
-        detail = _detail(exc)
-        msg = f"Not found in Letta: {detail}. Call {_finder(detail)} to find a valid id or name."
-    elif isinstance(exc, lc.RateLimitError):
-        msg = f"Rate limited by Letta (429): {_retry_after(exc)}."
-    elif isinstance(exc, (lc.BadRequestError, lc.UnprocessableEntityError)):
-        msg = f"Letta rejected the input: {_detail(exc)}. Fix the arguments and call again."
-    elif isinstance(exc, lc.ConflictError):
-        msg = f"Conflict in Letta (409): {_detail(exc)}."
-    elif isinstance(exc, lc.APIStatusError):
-        status = exc.status_code
-        logger.error("Letta answered %s to %s: %s", status, tool, redact(_detail(exc), secrets))
-        if status >= 500:
-            msg = f"Letta failed with HTTP {status} (details are in letta-mcp's log and Letta's).{maybe_applied}"
-        else:
-            msg = f"Letta answered HTTP {status}: {_detail(exc)}"
-    elif isinstance(exc, lc.APIResponseValidationError):
-        logger.error("Letta's answer to %s did not match its schema", tool, exc_info=exc)
-        msg = "Letta sent an answer letta-mcp could not read (logged). Letta's version may not be supported."
-    else:
+    described = describe(exc, tool=tool, write=write, secrets=secrets)
+    if described is None:
         incident = uuid.uuid4().hex[:8]
         logger.error("Unexpected error in tool %s (incident %s)", tool, incident, exc_info=exc)
-        msg = f"Internal error in letta-mcp (incident {incident}, logged).{maybe_applied}"
-    return ToolError(redact(msg, secrets))
+        return LettaMCPError(f"Internal error in letta-mcp (incident {incident}, logged).{after_failure(write)}")
+    return type(described)(redact(str(described), secrets))
+
+
+__all__ = [
+    "InvalidInput",
+    "LettaMCPError",
+    "NotFound",
+    "after_failure",
+    "invalid_arguments",
+    "redact",
+    "translate",
+]

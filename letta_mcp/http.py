@@ -6,16 +6,17 @@ import ipaddress
 import logging
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from letta_mcp import __version__
+from letta_mcp._version import __version__
+from letta_mcp.asgi import send_json
 from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens, passthrough_caller
 from letta_mcp.config import Settings
+from letta_mcp.server import LettaServer, create_server
 
 logger = logging.getLogger(__name__)
 
@@ -44,35 +45,21 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def create_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
+def create_app(server: LettaServer, settings: Settings) -> ASGIApp:
     """The ASGI app: MCP at /mcp (stateless, so replicas need no sticky sessions), plus probes."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
     async def readyz(_: Request) -> Response:
-        """Letta answers, with the server's own credentials when it has any (passthrough has none)."""
-        import httpx
-
-        from letta_mcp.server import make_letta
-
+        """Letta answers, with the server's own credentials when it has any. The probe needs no token, so it
+        names neither Letta's address nor the reason (both are logged)."""
         try:
-            if settings.auth == "passthrough" or settings.api_key is None:
-                async with httpx.AsyncClient(timeout=settings.connect_timeout + 2) as http:
-                    response = await http.get(settings.base_url + "/v1/health/")
-                    response.raise_for_status()
-            else:
-                client = make_letta(settings)
-                try:
-                    await client.agents.list(limit=1)
-                finally:
-                    await client.close()
+            await server.backend.ready()
         except Exception as exc:  # noqa: BLE001 — any failure means not ready; the reason is logged
             logger.warning("readiness check failed: %s", type(exc).__name__)
-            return JSONResponse(
-                {"status": "unavailable", "letta": settings.base_url, "reason": type(exc).__name__}, status_code=503
-            )
-        return JSONResponse({"status": "ready", "letta": settings.base_url})
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ready"})
 
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -106,8 +93,6 @@ def check_http_settings(settings: Settings) -> None:
 
 def app_from_env() -> ASGIApp:
     """For `--workers N`: each worker process builds its app from the environment the parent set."""
-    from letta_mcp.server import create_server
-
     settings = Settings()
     return create_app(create_server(settings), settings)
 
@@ -134,19 +119,7 @@ class DrainMiddleware:
             await self.app(scope, receive, send)
             return
         if self.drain.draining:
-            body = b'{"error": "shutting down, retry"}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"retry-after", b"1"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, 503, {"error": "shutting down, retry"}, [(b"retry-after", b"1")])
             return
         self.drain.active += 1
         try:
@@ -184,7 +157,7 @@ def _draining_server(config: Any, drain: Drain, grace: float) -> Any:
     return DrainingServer(config)
 
 
-def serve(server: MCPServer[Any], settings: Settings) -> None:
+def serve(server: LettaServer, settings: Settings) -> None:
     import uvicorn
 
     common: dict[str, Any] = {

@@ -7,11 +7,36 @@ other result cuts its longest texts with a marker that says how much was cut.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 M = TypeVar("M", bound=BaseModel)
+
+RunStatus = Literal["completed", "running", "failed", "cancelled"]
+"""Where an agent's turn (a Letta run) stands, as every tool reports it."""
+TERMINAL: frozenset[RunStatus] = frozenset({"completed", "failed", "cancelled"})
+
+
+def run_status(letta_status: Any) -> RunStatus:
+    """A backend's own word for a run's state, as a RunStatus (anything unknown is still running)."""
+    text = str(getattr(letta_status, "value", letta_status) or "").lower()
+    if text in ("completed", "failed", "cancelled"):
+        return text  # type: ignore[return-value]
+    return "running"
+
+
+@dataclass(frozen=True)
+class Detail:
+    """What a reply carries beyond the agent's answer (include_reasoning, include_tool_calls)."""
+
+    reasoning: bool = False
+    tool_calls: bool = False
+
+
+NO_DETAIL = Detail()
+
 
 CUT_MARKER = "…[cut {cut} of {total} chars to fit the result budget{how}]"
 
@@ -113,7 +138,7 @@ class Usage(Out):
 
 
 class Reply(Out):
-    status: Literal["completed", "running", "failed", "cancelled"]
+    status: RunStatus
     agent_id: str
     run_id: str | None = None
     reply: str = Field(description="The agent's answer (its assistant messages, joined).")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from letta_mcp.config import Settings, env_var
+from letta_mcp.config import Settings, as_text, env_var
 
 CLIENTS = ("claude-code", "claude-code-json", "cursor", "claude-desktop", "vscode")
 # Settings that belong to serving HTTP, not to a stdio server an IDE launches.
@@ -46,14 +46,7 @@ def _env(settings: Settings, secret: Callable[[str], str], show_secrets: bool) -
     if settings.api_key is not None:
         env["LETTA_API_KEY"] = settings.api_key.get_secret_value() if show_secrets else secret("LETTA_API_KEY")
     for name in sorted(settings.model_fields_set - _SERVING - {"base_url", "api_key"}):
-        value = getattr(settings, name)
-        env[env_var(name)] = (
-            ",".join(value)
-            if isinstance(value, tuple)
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-        )
+        env[env_var(name)] = as_text(getattr(settings, name))
     return env
 
 
@@ -121,58 +114,21 @@ def where(client: str) -> str:
 
 async def doctor(settings: Settings) -> list[tuple[bool, str]]:
     """Each check as (passed, line); a failed line says what to do."""
-    import httpx
-    import letta_client as lc
+    from letta_mcp.callers import LOCAL
+    from letta_mcp.server import backend_for
+    from letta_mcp.toolsets import TOOLS
+    from letta_mcp.visibility import visible
 
-    from letta_mcp.server import make_letta, tool_names
-
-    lines: list[tuple[bool, str]] = []
-    try:
-        async with httpx.AsyncClient(timeout=settings.connect_timeout + 5) as http:
-            health = await http.get(settings.base_url + "/v1/health/")
-            health.raise_for_status()
-        version = (
-            health.json().get("version", "?")
-            if health.headers.get("content-type", "").startswith("application/json")
-            else "?"
-        )
-        lines.append((True, f"Letta reachable at {settings.base_url} (version {version})"))
-    except Exception as exc:  # noqa: BLE001 — every failure is reported as a line
-        lines.append(
-            (
-                False,
-                f"Letta unreachable at {settings.base_url} ({type(exc).__name__}): start the server "
-                "or set LETTA_BASE_URL",
-            )
-        )
+    backend = backend_for(settings)
+    lines = await backend.diagnose()
+    if not all(passed for passed, _ in lines):
         return lines
-    letta = make_letta(settings)
-    try:
-        try:
-            await letta.agents.list(limit=1)
-            lines.append((True, "credentials accepted" + (" (LETTA_API_KEY)" if settings.api_key else " (no key)")))
-        except lc.AuthenticationError:
-            lines.append((False, "credentials rejected (401): set LETTA_API_KEY to a valid key"))
-            return lines
-        models = {m.handle for m in await letta.models.list() if m.handle}
-        embeddings = {m.handle for m in await letta.models.embeddings.list() if m.handle}
-        for kind, handle, known, var in (
-            ("model", settings.default_model, models, "LETTA_MCP_DEFAULT_MODEL"),
-            ("embedding", settings.default_embedding, embeddings, "LETTA_MCP_DEFAULT_EMBEDDING"),
-        ):
-            if handle in known:
-                lines.append((True, f"default {kind} {handle} exists on this server"))
-            else:
-                some = ", ".join(sorted(known)[:5]) or "none"
-                lines.append((False, f"default {kind} {handle} is not on this server: set {var} to one of: {some}"))
-    finally:
-        await letta.close()
-    names = tool_names(settings)
+    served = [spec.name for spec in TOOLS if visible(spec, settings, LOCAL, backend)]
     mode = " (read-only)" if settings.read_only else ""
     lines.append(
         (
             True,
-            f"toolsets {','.join(settings.toolsets)}{mode}: {len(names)} tools, plus one ask_<name> per "
+            f"toolsets {','.join(settings.toolsets)}{mode}: {len(served)} tools, plus one ask_<name> per "
             f"agent tagged {settings.expose_tag!r}",
         )
     )

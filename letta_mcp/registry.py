@@ -1,134 +1,109 @@
-"""Tool registration: ToolSpec, toolset and read-only selection, and the one error-translating wrapper.
+"""From contract to MCP tool: the schemas a client reads, and the one wrapper every call runs through.
 
-Toolsets declare their tools as `ToolSpec`s. `build_tools` picks the ones the settings ask for (a
-read-only server never even lists a write tool) and wraps each so that every failure goes through
-`errors.translate` and every result through the output budget.
+`build` turns a `ToolSpec` into the SDK's `Tool`: its input schema from the contract's signature
+(compacted), its output schema from the result model (shallow), its annotations from the declared
+behaviour. Its function is the wrapper: it finds the backend's implementation for the request, runs
+it (a read that failed transiently is retried; a write never is), hands any failure to
+`errors.translate`, and keeps the result within the output budget.
 """
 
 from __future__ import annotations
 
-import functools
+import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
 from letta_mcp import errors
+from letta_mcp.callers import LOCAL
 from letta_mcp.config import Settings
+from letta_mcp.contract import ToolSpec
 from letta_mcp.models import fit
 from letta_mcp.schema import compact, shallow
-from letta_mcp.state import app
-
-if TYPE_CHECKING:
-    pass
+from letta_mcp.state import Backend, Ctx, RequestState, app
+from letta_mcp.toolsets import TOOLS
+from letta_mcp.visibility import visible
 
 logger = logging.getLogger(__name__)
 
-R = TypeVar("R", bound=BaseModel)
+Invoke = Callable[[RequestState, dict[str, Any]], Awaitable[BaseModel]]
+"""How a call reaches the backend: the request, and the validated arguments by name."""
 
 
-@dataclass(frozen=True)
-class ToolSpec:
-    """One tool: its function, its toolset and how it behaves (the MCP annotations)."""
+def default_invoke(spec: ToolSpec) -> Invoke:
+    """Call the method of the same name on the backend's implementation of the tool's toolset."""
 
-    fn: Callable[..., Awaitable[BaseModel]]
-    toolset: str
-    title: str
-    read_only: bool
-    destructive: bool = False
-    idempotent: bool = False
-    open_world: bool = False
+    async def invoke(request: RequestState, arguments: dict[str, Any]) -> BaseModel:
+        method = getattr(request.implementation(spec.toolset), spec.name)
+        result: BaseModel = await method(**arguments)
+        return result
 
-    @property
-    def name(self) -> str:
-        return self.fn.__name__
-
-    @property
-    def description(self) -> str:
-        import inspect
-
-        return inspect.cleandoc(self.fn.__doc__ or "")
-
-    def annotations(self) -> ToolAnnotations:
-        return ToolAnnotations(
-            read_only_hint=self.read_only,
-            destructive_hint=self.destructive if not self.read_only else False,
-            idempotent_hint=self.idempotent or self.read_only,
-            open_world_hint=self.open_world,
-        )
+    return invoke
 
 
-def tool(
-    toolset: str,
-    title: str,
-    *,
-    read_only: bool,
-    destructive: bool = False,
-    idempotent: bool = False,
-    open_world: bool = False,
-) -> Callable[[Callable[..., Awaitable[R]]], ToolSpec]:
-    """Declare a tool function as a `ToolSpec` of `toolset`."""
-
-    def make(fn: Callable[..., Awaitable[R]]) -> ToolSpec:
-        return ToolSpec(fn, toolset, title, read_only, destructive, idempotent, open_world)
-
-    return make
-
-
-def wrap(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
-    fn = spec.fn
+def tool_function(spec: ToolSpec, invoke: Invoke, name: str) -> Callable[..., Awaitable[BaseModel]]:
+    """The function the SDK calls for tool `name`: the contract's signature, with `ctx` in place of `self`."""
     write = not spec.read_only
 
-    @functools.wraps(fn)
-    async def run(*args: Any, **kwargs: Any) -> BaseModel:
-        ctx = next((v for v in kwargs.values() if isinstance(v, Context)), None)
-        state = app(ctx) if ctx is not None else None
-        settings = state.settings if state else Settings()
-        attempts = 1 if write else 1 + settings.read_retries
+    async def run(ctx: Ctx, **arguments: Any) -> BaseModel:
+        request = app(ctx)
+        attempts = 1 if write else 1 + request.settings.read_retries
         for attempt in range(1, attempts + 1):
             try:
-                result = await fn(*args, **kwargs)
+                result = await invoke(request, arguments)
             except Exception as exc:
-                delay = errors.retry_delay(exc, attempt) if attempt < attempts else None
+                delay = request.backend.retry_delay(exc, attempt) if attempt < attempts else None
                 if delay is not None:
-                    logger.info("retrying %s in %.2f s after %s", spec.name, delay, type(exc).__name__)
+                    logger.info("retrying %s in %.2f s after %s", name, delay, type(exc).__name__)
                     await anyio.sleep(delay)
                     continue
-                secrets = state.secrets() if state else []
                 raise errors.translate(
-                    exc, tool=spec.name, base_url=settings.base_url, write=write, secrets=secrets
+                    exc, tool=name, write=write, secrets=request.secrets(), describe=request.backend.describe
                 ) from exc
-            return fit(result, settings.max_result_chars)
+            return fit(result, request.settings.max_result_chars)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    contract = inspect.signature(spec.method, eval_str=True)
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context)
+    parameters = [context, *list(contract.parameters.values())[1:]]
+    run.__signature__ = contract.replace(parameters=parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": contract.return_annotation}
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = spec.description
     return run
 
 
-def selected(specs: Iterable[ToolSpec], settings: Settings) -> list[ToolSpec]:
-    """The tools these settings serve: chosen toolsets only; in read-only mode, read-only tools only."""
-    return [spec for spec in specs if spec.toolset in settings.toolsets and (spec.read_only or not settings.read_only)]
+def finish(tool: Tool) -> Tool:
+    """What every listed tool gets: a compact input schema and a shallow output schema (see `schema`)."""
+    tool.parameters = compact(tool.parameters)
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = shallow(tool.fn_metadata.output_schema)
+    return tool
 
 
-def build_tools(specs: Iterable[ToolSpec], settings: Settings) -> list[Tool]:
-    """The MCP tools these settings serve, each wrapped, with a compact schema."""
-    tools: list[Tool] = []
-    for spec in selected(specs, settings):
-        built = Tool.from_function(
-            wrap(spec),
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations(),
-            structured_output=True,
-        )
-        built.parameters = compact(built.parameters)
-        if built.fn_metadata.output_schema is not None:
-            built.fn_metadata.output_schema = shallow(built.fn_metadata.output_schema)
-        tools.append(built)
-    return tools
+def build(spec: ToolSpec, invoke: Invoke | None = None) -> Tool:
+    """The MCP tool for `spec`."""
+    fn = tool_function(spec, invoke or default_invoke(spec), spec.name)
+    built = Tool.from_function(
+        fn,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        context_kwarg="ctx",
+        annotations=spec.annotations(),
+        structured_output=True,
+    )
+    return finish(built)
+
+
+def build_tools(settings: Settings, backend: Backend) -> list[Tool]:
+    """The fixed tools this server registers: those visible to its own, unnarrowed view (see `visibility`)."""
+    return [build(spec) for spec in TOOLS if visible(spec, settings, LOCAL, backend)]
+
+
+__all__ = ["Invoke", "build", "build_tools", "finish", "tool_function"]

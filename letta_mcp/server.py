@@ -1,4 +1,10 @@
-"""The MCP server: `create_server` builds it from settings; its lifespan owns the Letta client."""
+"""The MCP server: `create_server` builds it from settings, with the backend the settings point at.
+
+What the high-level `MCPServer` does not do by itself is added here: the agents index in
+resources/list (a template cannot be listed), resources/subscribe and logging/setLevel for
+handshake-era clients, completions that reach the backend, per-caller tool lists and calls (the
+visibility rule), and the ask_* tools that follow Letta.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from mcp.server.lowlevel.server import NotificationOptions
@@ -27,15 +33,22 @@ from mcp.types import (
 from mcp.types import Resource as MCPResource
 from pydantic import ValidationError
 
-from letta_mcp import __version__, errors, notify
-from letta_mcp.config import Settings
+from letta_mcp import errors, subscriptions
+from letta_mcp._version import __version__
+from letta_mcp.callers import NoCaller
+from letta_mcp.config import Settings, shown_url
+from letta_mcp.exposed import ASK, ExposedTools
 from letta_mcp.prompts import register_prompts
-from letta_mcp.registry import ToolSpec, build_tools
-from letta_mcp.resources import AGENTS_URI, complete, register_resources
-from letta_mcp.state import AppContext, RequestState, request_state
+from letta_mcp.registry import build_tools
+from letta_mcp.resources import complete, register_resources
+from letta_mcp.state import AppContext, Backend, RequestState, request_state
+from letta_mcp.subscriptions import connection_of
+from letta_mcp.toolsets import TOOLS_BY_NAME
+from letta_mcp.uris import AGENTS_URI
+from letta_mcp.visibility import visible
 
 if TYPE_CHECKING:
-    from letta_client import AsyncLetta
+    from letta_mcp.backends.rest import AsyncLetta
 
 logger = logging.getLogger(__name__)
 
@@ -46,30 +59,20 @@ server. Tools take `agent` as an id or an exact name; list_agents finds them. Se
 message to an agent (never the conversation so far): it remembers. Lists are paged with cursors."""
 
 
-def all_tools() -> list[ToolSpec]:
-    """Every tool of every toolset, in catalog order."""
-    from letta_mcp.toolsets import agents, archival, memory, messages, tools
+def backend_for(settings: Settings, letta: AsyncLetta | None = None) -> Backend:
+    """The backend ``LETTA_BASE_URL`` points at: http(s) is Letta's REST API."""
+    from letta_mcp.backends.rest import RestBackend
 
-    return [*agents.TOOLS, *messages.TOOLS, *memory.TOOLS, *archival.TOOLS, *tools.TOOLS]
-
-
-def make_letta(settings: Settings, api_key: str | None = None) -> AsyncLetta:
-    """A Letta client with `api_key` (default: LETTA_API_KEY). It never retries by itself: writes must not repeat."""
-    import httpx
-    from letta_client import AsyncLetta
-
-    timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
-    if api_key is None and settings.api_key is not None:
-        api_key = settings.api_key.get_secret_value()
-    return AsyncLetta(base_url=settings.base_url, api_key=api_key, timeout=timeout, max_retries=0)
+    return RestBackend(settings, injected=letta)
 
 
 class LettaServer(MCPServer[AppContext]):
-    """The MCP server, plus what the high-level server does not do by itself: the agents index in
-    resources/list (a template cannot be listed), resources/subscribe, completions that see the
-    lifespan context, per-caller tool sets, and the ask_* tools that follow Letta."""
+    """The MCP server of one backend (see the module doc for what it adds to `MCPServer`)."""
 
-    _specs: ClassVar[dict[str, ToolSpec]] = {}
+    def __init__(self, settings: Settings, backend: Backend, **kwargs: Any) -> None:
+        super().__init__("letta", **kwargs)
+        self.backend = backend
+        self.exposed = ExposedTools(settings)
 
     async def list_resources(self) -> list[MCPResource]:
         index = MCPResource(
@@ -81,21 +84,21 @@ class LettaServer(MCPServer[AppContext]):
         )
         return [index, *await super().list_resources()]
 
-    def serves_ask(self, state: RequestState) -> bool:
-        return "ask" in allowed_toolsets(state) and (not read_only(state) or state.settings.read_only_ask)
-
-    def allows(self, state: RequestState, name: str) -> bool:
-        """Whether this caller may see and call fixed tool `name` (its token may narrow the server's set)."""
-        spec = self._specs.get(name)
+    def allows(self, request: RequestState, name: str) -> bool:
+        """Whether this caller may see and call fixed tool `name` (see `visibility`)."""
+        spec = TOOLS_BY_NAME.get(name)
         if spec is None:
             return True  # not one of ours: the SDK answers "unknown tool"
-        return spec.toolset in allowed_toolsets(state) and (spec.read_only or not read_only(state))
+        return visible(spec, request.settings, request.caller, request.backend)
+
+    def serves_ask(self, request: RequestState) -> bool:
+        return visible(ASK, request.settings, request.caller, request.backend)
 
     async def _list_tools(self, ctx: Any, params: Any) -> ListToolsResult:
-        state = request_state(ctx)
-        tools = [t for t in await self.list_tools() if self.allows(state, t.name)]
-        if self.serves_ask(state):
-            connection = notify.connection_of(ctx.session)
+        request = request_state(ctx)
+        tools = [t for t in await self.list_tools() if self.allows(request, t.name)]
+        if self.serves_ask(request):
+            connection = connection_of(ctx.session)
 
             async def announce() -> None:
                 await self._subscriptions.publish(ToolsListChanged())
@@ -103,8 +106,8 @@ class LettaServer(MCPServer[AppContext]):
                     await connection.send_tool_list_changed()
 
             # Over stateless HTTP no notification can follow a first listing, so it waits for Letta.
-            first = None if state.settings.transport == "http" else announce
-            tools += state.ask.mcp_tools(await state.ask.listing(state, state.cache_key, first))
+            first = None if request.settings.transport == "http" else announce
+            tools += self.exposed.mcp_tools(await self.exposed.listing(request, first))
         return ListToolsResult(tools=tools)
 
     async def call_tool(
@@ -121,11 +124,14 @@ class LettaServer(MCPServer[AppContext]):
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None
     ) -> CallToolResult | InputRequiredResult:
         if context is not None:
-            state = request_state(context.request_context)
-            if not self.allows(state, name):
+            try:
+                request = request_state(context.request_context, context)
+            except NoCaller:
+                raise ToolError("Not authenticated: send a valid bearer token.") from None
+            if not self.allows(request, name):
                 raise ToolError(f"Unknown tool: {name}")
-            if self._tool_manager.get_tool(name) is None and name.startswith("ask_") and self.serves_ask(state):
-                tool = await state.ask.find(state, state.cache_key, name)
+            if self._tool_manager.get_tool(name) is None and name.startswith("ask_") and self.serves_ask(request):
+                tool = await self.exposed.find(request, name)
                 if tool is not None:
                     result = await tool.run(arguments, context, convert_result=True)
                     return cast(CallToolResult, result)
@@ -147,9 +153,9 @@ class LettaServer(MCPServer[AppContext]):
 
         low.create_initialization_options = with_list_changed  # type: ignore[method-assign]
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
-        low.add_request_handler("resources/subscribe", SubscribeRequestParams, notify.on_subscribe)
-        low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, notify.on_unsubscribe)
-        low.add_request_handler("logging/setLevel", SetLevelRequestParams, notify.on_set_level)
+        low.add_request_handler("resources/subscribe", SubscribeRequestParams, subscriptions.on_subscribe)
+        low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, subscriptions.on_unsubscribe)
+        low.add_request_handler("logging/setLevel", SetLevelRequestParams, subscriptions.on_set_level)
 
         async def on_complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
             completion = await complete(request_state(ctx), params.ref, params.argument, params.context)
@@ -158,43 +164,40 @@ class LettaServer(MCPServer[AppContext]):
         low.add_request_handler("completion/complete", CompleteRequestParams, on_complete)
 
 
-def allowed_toolsets(state: RequestState) -> tuple[str, ...]:
-    """The server's toolsets, narrowed by the caller's token when it names some."""
-    own = state.caller.toolsets
-    return state.settings.toolsets if own is None else tuple(t for t in state.settings.toolsets if t in own)
+def _auth_options(settings: Settings) -> dict[str, Any]:
+    if settings.auth != "oauth":
+        return {}
+    from mcp.server.auth.settings import AuthSettings
 
+    from letta_mcp.auth import JwtVerifier
 
-def read_only(state: RequestState) -> bool:
-    return state.settings.read_only or bool(state.caller.read_only)
+    return {
+        "token_verifier": JwtVerifier(settings),
+        "auth": AuthSettings(issuer_url=settings.oauth_issuer, resource_server_url=settings.public_url),
+    }
 
 
 def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaServer:
     """Build the MCP server. Pass `letta` to use a client of your own (tests inject faults this way)."""
+    backend = backend_for(settings, letta)
+    server: LettaServer
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        state = AppContext(settings, make_letta, injected=letta)
+        state = AppContext(settings, backend)
+        state.on_agents_changed.append(server.exposed.changed_by_us)
         async with anyio.create_task_group() as tasks:
             state.spawn = tasks.start_soon
             try:
                 yield state
             finally:
                 tasks.cancel_scope.cancel()
-                await state.aclose()
+                await backend.aclose()
 
-    tools = build_tools(all_tools(), settings)
-    auth: dict[str, Any] = {}
-    if settings.auth == "oauth":
-        from mcp.server.auth.settings import AuthSettings
-
-        from letta_mcp.auth import JwtVerifier
-
-        auth = {
-            "token_verifier": JwtVerifier(settings),
-            "auth": AuthSettings(issuer_url=settings.oauth_issuer, resource_server_url=settings.public_url),
-        }
+    tools = build_tools(settings, backend)
     server = LettaServer(
-        "letta",
+        settings,
+        backend,
         title="Letta",
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -202,9 +205,8 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
         lifespan=lifespan,
         log_level=settings.log_level,
         tools=tools,
-        **auth,
+        **_auth_options(settings),
     )
-    LettaServer._specs = {spec.name: spec for spec in all_tools()}
     register_resources(server)
     register_prompts(server)
     server.add_protocol_handlers()
@@ -214,15 +216,9 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
         len(tools),
         ",".join(settings.toolsets),
         "; read-only" if settings.read_only else "",
-        settings.base_url,
+        shown_url(settings.base_url),
     )
     return server
 
 
-def tool_names(settings: Settings) -> list[str]:
-    from letta_mcp.registry import selected
-
-    return [spec.name for spec in selected(all_tools(), settings)]
-
-
-__all__ = ["INSTRUCTIONS", "LettaServer", "all_tools", "create_server", "make_letta", "tool_names"]
+__all__ = ["INSTRUCTIONS", "LettaServer", "backend_for", "create_server"]

@@ -1,99 +1,104 @@
-"""Per-server and per-request state: what tools reach through the lifespan context.
+"""What a request reaches: the server's lifetime state, the request's caller, and the backend.
 
-`AppContext` lives as long as the server (settings, the shared Letta client, the client pool,
-subscriptions, caches). `RequestState` is one request's view of it: the caller and the Letta client
-holding the caller's credentials. Tools get the latter with `app(ctx)`.
+`AppContext` lives as long as the server (settings, the backend, subscriptions, a task group).
+`RequestState` is one request's view of it: who is calling, and the backend's implementation of a
+toolset bound to this request (`implementation`). Tools never see a transport: the caller comes from
+`callers`, whatever authenticated it.
+
+`Backend` is the seam between the tool contract and a Letta: the REST API (`backends.rest`) or the
+App Server (`backends.app`), chosen once from the scheme of ``LETTA_BASE_URL``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from mcp.server.mcpserver import Context
 
-from letta_mcp.auth import LOCAL, Caller, ClientPool, caller_of
+from letta_mcp import notify
+from letta_mcp.callers import LOCAL, Caller, caller_of
 from letta_mcp.config import Settings
-from letta_mcp.notify import Subscriptions
+from letta_mcp.errors import LettaMCPError
+from letta_mcp.subscriptions import Subscriptions
 
-if TYPE_CHECKING:
-    from letta_client import AsyncLetta
 
-    from letta_mcp.toolsets.ask import AskTools
+class Backend(Protocol):
+    """How letta-mcp reaches a Letta. Each backend carries out the toolsets' contracts its own way."""
 
-LettaFactory = Callable[[Settings, "str | None"], "AsyncLetta"]
+    name: str
+    """'rest' or 'app' (the column of the README's tool table)."""
+
+    def serves(self, tool: str) -> bool:
+        """Whether this backend carries out `tool` (a tool it cannot serve is never listed)."""
+        ...
+
+    def implementation(self, toolset: str, request: RequestState) -> Any:
+        """The toolset's implementation for one request: an instance of a subclass of its contract."""
+        ...
+
+    def describe(self, exc: BaseException, *, tool: str, write: bool, secrets: list[str]) -> LettaMCPError | None:
+        """The error a model reads for a failure of this backend's client (`NotFound` when something does not
+        exist), or None when `exc` is not one of its client's failures."""
+        ...
+
+    def retry_delay(self, exc: BaseException, attempt: int) -> float | None:
+        """How long to wait before retrying a read that failed with `exc`; None: do not retry."""
+        ...
+
+    def secrets(self, caller: Caller) -> list[str]:
+        """Credentials that must never appear in a message or a log line."""
+        ...
+
+    def warm(self) -> None:
+        """Import what the first call needs (run in a thread, off the event loop, after start-up)."""
+        ...
+
+    async def ready(self) -> None:
+        """Raise unless Letta answers (`/readyz`)."""
+        ...
+
+    async def diagnose(self) -> list[tuple[bool, str]]:
+        """`letta-mcp doctor`'s checks of this backend, as (passed, line); a failed line says what to do."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 def _no_spawn(*args: Any) -> None:
     raise RuntimeError("no task group: the server's lifespan is not running")
 
 
+AgentsChanged = Callable[["RequestState"], Awaitable[None]]
+
+
 class AppContext:
-    """What lives as long as the server.
+    """What lives as long as the server."""
 
-    Letta clients are made on first use, not at start-up: importing letta_client costs ~0.2 s, and a
-    server must answer `initialize` as fast as a bare one. They never retry by themselves (a retried
-    write could talk to an agent twice); `registry.wrap` retries whole read-only tools instead.
-    """
-
-    def __init__(self, settings: Settings, factory: LettaFactory, injected: AsyncLetta | None = None) -> None:
+    def __init__(self, settings: Settings, backend: Backend) -> None:
         self.settings = settings
-        self._factory = factory
-        self._client = injected
-        self._owned = injected is None
-        self.pool = ClientPool(lambda key: factory(settings, key), size=settings.pool_size)
+        self.backend = backend
         self.subscriptions = Subscriptions()
         self.spawn: Callable[..., Any] = _no_spawn
-        self.background_streams: bool | None = None
-        """Whether Letta runs background streams (needs Redis); None until the first try."""
-        self._ask: AskTools | None = None
+        self.on_agents_changed: list[AgentsChanged] = []
+        """Called after a tool of this server created, renamed, retagged or deleted an agent."""
 
-    @property
-    def ask(self) -> AskTools:
-        if self._ask is None:
-            from letta_mcp.toolsets.ask import AskTools
 
-            self._ask = AskTools(self.settings)
-        return self._ask
-
-    @property
-    def letta(self) -> AsyncLetta:
-        """The client with the server's own credentials (LETTA_API_KEY)."""
-        if self._client is None:
-            self._client = self._factory(self.settings, None)
-        return self._client
-
-    def client_for(self, caller: Caller) -> AsyncLetta:
-        if caller.letta_api_key is None:
-            return self.letta
-        client = self.pool.get(caller)
-        if self.pool.has_evicted():
-            self.spawn(self.pool.close_evicted)
-        return client
-
-    async def aclose(self) -> None:
-        await self.pool.aclose()
-        if self._owned and self._client is not None:
-            await self._client.close()
-
-    def secrets(self) -> list[str]:
-        key = self.settings.api_key
-        return [key.get_secret_value()] if key is not None else []
+Ctx = Context[AppContext, Any]
 
 
 class RequestState:
-    """One request's view: the caller, and a Letta client with the caller's credentials."""
+    """One request's view: its caller, and the backend's toolsets bound to it."""
 
-    def __init__(self, shared: AppContext, caller: Caller = LOCAL) -> None:
+    def __init__(self, shared: AppContext, caller: Caller = LOCAL, ctx: Ctx | None = None) -> None:
         self.shared = shared
         self.caller = caller
+        self.ctx = ctx
         self.settings = shared.settings
-        self.ask = shared.ask
-        self.spawn = shared.spawn
+        self.backend = shared.backend
 
-    @property
-    def letta(self) -> AsyncLetta:
-        return self.shared.client_for(self.caller)
+    def implementation(self, toolset: str) -> Any:
+        return self.backend.implementation(toolset, self)
 
     @property
     def scope_tag(self) -> str | None:
@@ -104,26 +109,33 @@ class RequestState:
     def cache_key(self) -> str:
         return self.caller.cache_key
 
-    @property
-    def background_streams(self) -> bool | None:
-        return self.shared.background_streams
-
-    @background_streams.setter
-    def background_streams(self, value: bool) -> None:
-        self.shared.background_streams = value
+    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        self.shared.spawn(fn, *args)
 
     def secrets(self) -> list[str]:
-        own = [self.caller.letta_api_key] if self.caller.letta_api_key else []
-        return [*self.shared.secrets(), *own]
+        return self.backend.secrets(self.caller)
+
+    async def resources_updated(self, uris: Iterable[str]) -> None:
+        if self.ctx is not None:
+            await notify.resources_updated(self.ctx, uris)
+
+    async def agents_changed(self, *, listed: bool = True) -> None:
+        """After this request created, renamed, retagged or deleted an agent: tell whoever follows that."""
+        if self.ctx is None:
+            return
+        if listed:
+            await notify.resource_list_changed(self.ctx)
+        for callback in self.shared.on_agents_changed:
+            await callback(self)
 
 
-def request_state(request_context: Any) -> RequestState:
+def request_state(request_context: Any, ctx: Ctx | None = None) -> RequestState:
     shared: AppContext = request_context.lifespan_context
-    return RequestState(shared, caller_of(request_context, shared.settings))
-
-
-Ctx = Context[AppContext, Any]
+    return RequestState(shared, caller_of(request_context, shared.settings), ctx)
 
 
 def app(ctx: Ctx) -> RequestState:
-    return request_state(ctx.request_context)
+    return request_state(ctx.request_context, ctx)
+
+
+__all__ = ["AppContext", "Backend", "Ctx", "RequestState", "app", "request_state"]

@@ -1,1 +1,29 @@
-"""The toolsets: each module exports TOOLS, a list of ToolSpec, and imports letta_client only lazily."""
+"""Every toolset, in catalog order: the one list the settings, the registry, the snapshot and the README use.
+
+Each module holds one toolset's contract (`contract.toolset` record named TOOLSET); backends implement
+them under `letta_mcp.backends`.
+"""
+
+from __future__ import annotations
+
+from letta_mcp.contract import Toolset, ToolSpec
+from letta_mcp.toolsets import agents, archival, ask, memory, messages, tools
+
+TOOLSETS: tuple[Toolset, ...] = (
+    agents.TOOLSET,
+    messages.TOOLSET,
+    memory.TOOLSET,
+    archival.TOOLSET,
+    tools.TOOLSET,
+    ask.TOOLSET,
+)
+"""Every toolset, in catalog order."""
+
+NAMES: tuple[str, ...] = tuple(t.name for t in TOOLSETS)
+DEFAULT: tuple[str, ...] = tuple(t.name for t in TOOLSETS if t.default)
+BY_NAME: dict[str, Toolset] = {t.name: t for t in TOOLSETS}
+TOOLS: tuple[ToolSpec, ...] = tuple(spec for t in TOOLSETS for spec in t.tools)
+"""Every fixed tool of every toolset, in catalog order (the ask tools are made at run time)."""
+TOOLS_BY_NAME: dict[str, ToolSpec] = {spec.name: spec for spec in TOOLS}
+
+__all__ = ["BY_NAME", "DEFAULT", "NAMES", "TOOLS", "TOOLSETS", "TOOLS_BY_NAME"]

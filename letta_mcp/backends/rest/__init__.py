@@ -1,0 +1,128 @@
+"""The REST backend: Letta Cloud and self-hosted Letta REST servers, through `letta-client`.
+
+Only this package imports `letta_client`, and never at start-up: importing it costs ~0.2 s, and a
+server must answer its first listing as fast as a bare one. Clients are made on first use, one per
+credential (a caller's own key never serves another's request), and never retry by themselves: a
+retried write could talk to an agent twice, so `registry` retries whole read-only tools instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from letta_mcp.backends.rest.client import make_letta
+from letta_mcp.callers import Caller, ClientPool
+from letta_mcp.config import Settings, shown_url
+from letta_mcp.errors import LettaMCPError
+
+if TYPE_CHECKING:
+    from letta_client import AsyncLetta as AsyncLetta
+
+    from letta_mcp.state import RequestState
+
+_IMPLEMENTATIONS = {
+    "agents": "letta_mcp.backends.rest.agents:RestAgents",
+    "messages": "letta_mcp.backends.rest.messages:RestMessages",
+    "memory": "letta_mcp.backends.rest.memory:RestMemory",
+    "archival": "letta_mcp.backends.rest.archival:RestArchival",
+    "tools": "letta_mcp.backends.rest.tools:RestLettaTools",
+    "ask": "letta_mcp.backends.rest.ask:RestAsk",
+}
+
+
+async def _close(client: AsyncLetta) -> None:
+    await client.close()
+
+
+class RestBackend:
+    """Letta's REST API. Serves every tool of every toolset."""
+
+    name = "rest"
+
+    def __init__(self, settings: Settings, injected: AsyncLetta | None = None) -> None:
+        self.settings = settings
+        self.url = shown_url(settings.base_url)
+        self._client = injected
+        self._owned = injected is None
+        self.pool: ClientPool[AsyncLetta] = ClientPool(
+            lambda key: make_letta(settings, key), _close, size=settings.pool_size
+        )
+        self.background_streams: bool | None = None
+        """Whether Letta runs background streams (needs Redis); None until the first try."""
+        self._classes: dict[str, type[Any]] = {}
+
+    def serves(self, tool: str) -> bool:
+        return True
+
+    def implementation(self, toolset: str, request: RequestState) -> Any:
+        cls = self._classes.get(toolset)
+        if cls is None:
+            module, _, name = _IMPLEMENTATIONS[toolset].partition(":")
+            cls = self._classes[toolset] = getattr(importlib.import_module(module), name)
+        return cls(request)
+
+    @property
+    def letta(self) -> AsyncLetta:
+        """The client with the server's own credentials (LETTA_API_KEY)."""
+        if self._client is None:
+            self._client = make_letta(self.settings)
+        return self._client
+
+    def client_for(self, request: RequestState) -> AsyncLetta:
+        caller = request.caller
+        if caller.letta_api_key is None:
+            return self.letta
+        client = self.pool.get(caller)
+        if self.pool.has_evicted():
+            request.spawn(self.pool.close_evicted)
+        return client
+
+    def describe(self, exc: BaseException, *, tool: str, write: bool, secrets: list[str]) -> LettaMCPError | None:
+        from letta_mcp.backends.rest.errors import describe
+
+        return describe(exc, url=self.url, tool=tool, write=write, secrets=secrets)
+
+    def retry_delay(self, exc: BaseException, attempt: int) -> float | None:
+        from letta_mcp.backends.rest.errors import retry_delay
+
+        return retry_delay(exc, attempt)
+
+    def secrets(self, caller: Caller) -> list[str]:
+        key = self.settings.api_key
+        own = [key.get_secret_value()] if key is not None else []
+        return [*own, *([caller.letta_api_key] if caller.letta_api_key else [])]
+
+    def warm(self) -> None:
+        for path in _IMPLEMENTATIONS.values():
+            importlib.import_module(path.partition(":")[0])
+
+    async def ready(self) -> None:
+        """Raise unless Letta answers, with the server's own credentials when it has any (passthrough has none)."""
+        if self.settings.auth == "passthrough" or self.settings.api_key is None:
+            import httpx
+
+            async with httpx.AsyncClient(timeout=self.settings.connect_timeout + 2) as http:
+                response = await http.get(self.settings.base_url + "/v1/health/")
+                response.raise_for_status()
+            return
+        client = make_letta(self.settings)
+        try:
+            await client.agents.list(limit=1)
+        finally:
+            await client.close()
+
+    async def diagnose(self) -> list[tuple[bool, str]]:
+        from letta_mcp.backends.rest.doctor import diagnose
+
+        return await diagnose(self.settings, self.url)
+
+    async def aclose(self) -> None:
+        """Close every client; the backend makes new ones if it is used again (a server can start twice)."""
+        await self.pool.aclose()
+        if self._owned and self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+__all__ = ["AsyncLetta", "RestBackend", "make_letta"]

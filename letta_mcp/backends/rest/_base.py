@@ -1,0 +1,140 @@
+"""What the REST toolsets share: the request's Letta client, agent lookup and the caller's scope,
+and the conversions from Letta's types to letta-mcp's results."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol, cast
+
+import letta_client as lc
+from letta_client import AsyncLetta
+
+from letta_mcp.config import Settings
+from letta_mcp.errors import InvalidInput, NotFound
+from letta_mcp.models import BlockSummary
+from letta_mcp.state import RequestState
+
+
+class Connection(Protocol):
+    """What the toolsets need of the REST backend: its settings, a client per caller, what Letta can do."""
+
+    settings: Settings
+    background_streams: bool | None
+
+    def client_for(self, request: RequestState) -> AsyncLetta: ...
+
+
+_ID = re.compile(r"^(agent|block|tool|passage|message|run)-[0-9a-fA-F-]{8,}$")
+
+
+def looks_like_id(value: str, kind: str) -> bool:
+    match = _ID.match(value)
+    return bool(match and match.group(1) == kind)
+
+
+def given(**kwargs: Any) -> dict[str, Any]:
+    """Keyword arguments that were actually given (None means: leave Letta's default)."""
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def page_cursor(ids: list[str], limit: int) -> str | None:
+    """Letta pages by id: with one item more than asked fetched, there is a next page iff it came."""
+    return ids[limit - 1] if len(ids) > limit else None
+
+
+def text_of(content: Any) -> str:
+    """Plain text from a Letta message content (a string or a list of parts)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            text = getattr(part, "text", None)
+            if text is None and isinstance(part, dict):
+                text = part.get("text")
+            if text:
+                parts.append(str(text))
+        return "\n".join(parts)
+    return str(content)
+
+
+def iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat()) if callable(isoformat) else str(value)
+
+
+def block_summary(b: Any) -> BlockSummary:
+    """A Letta block without its value: what lists and agent details show."""
+    return BlockSummary(
+        label=b.label or "",
+        id=b.id or "",
+        description=b.description or None,
+        chars=len(b.value or ""),
+        limit=b.limit,
+        read_only=bool(b.read_only),
+    )
+
+
+def out_of_scope(what: str) -> NotFound:
+    """What a caller reads for something outside its scope: the same as for something that does not exist."""
+    return NotFound(f"Not found in Letta: {what}. Call list_agents to see the agents you can use.")
+
+
+class RestBase:
+    """A toolset's REST implementation, bound to one request."""
+
+    def __init__(self, request: RequestState) -> None:
+        self.request = request
+        self.settings = request.settings
+        self.backend = cast(Connection, request.backend)
+        self.letta: AsyncLetta = self.backend.client_for(request)
+
+    @property
+    def scope(self) -> str | None:
+        return self.request.scope_tag
+
+    def scope_tags(self, tags: list[str] | None = None) -> list[str] | None:
+        """`tags` plus the caller's scope tag, if it has one."""
+        scope = self.scope
+        if scope is None:
+            return tags
+        return [*(t for t in tags or [] if t != scope), scope]
+
+    async def resolve_agent(self, agent: str) -> str:
+        """An agent's id from its id or exact name, with an actionable error when there is none or several.
+
+        A caller scoped to a tag sees only agents with that tag: any other agent does not exist for it.
+        """
+        agent = agent.strip()
+        if looks_like_id(agent, "agent"):
+            if self.scope is not None:
+                await self.check_agent_scope(agent)
+            return agent
+        page = await self.letta.agents.list(name=agent, limit=3, **given(tags=self.scope_tags()))
+        matches = page.items
+        if not matches:
+            raise NotFound(f"No agent named {agent!r}. Call list_agents to see the agents and their ids.")
+        if len(matches) > 1:
+            ids = ", ".join(a.id for a in matches)
+            raise InvalidInput(f"Several agents are named {agent!r} ({ids}): pass the id instead of the name.")
+        return str(matches[0].id)
+
+    async def check_agent_scope(self, agent_id: str) -> None:
+        try:
+            found = await self.letta.agents.retrieve(agent_id, include=["agent.tags"])
+        except lc.NotFoundError:
+            raise out_of_scope(f"agent {agent_id}") from None
+        if self.scope not in (found.tags or []):
+            raise out_of_scope(f"agent {agent_id}")
+
+    async def check_block_scope(self, block_id: str) -> None:
+        """A scoped caller reaches a block only through an agent in its scope."""
+        if self.scope is None:
+            return
+        attached = await self.letta.blocks.agents.list(block_id, limit=100, include=["agent.tags"])
+        if not any(self.scope in (a.tags or []) for a in attached.items):
+            raise out_of_scope(f"block {block_id}")

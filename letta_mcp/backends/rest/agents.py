@@ -1,0 +1,236 @@
+"""The `agents` toolset on Letta's REST API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from letta_mcp.backends.rest._base import RestBase, block_summary, given, iso, page_cursor
+from letta_mcp.errors import InvalidInput
+from letta_mcp.models import Agent, AgentContext, AgentList, AgentSummary, Block, Deleted, ToolRuleOut
+from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy
+from letta_mcp.uris import agent_uri
+
+Include = Literal[
+    "agent.blocks",
+    "agent.identities",
+    "agent.managed_group",
+    "agent.pending_approval",
+    "agent.secrets",
+    "agent.sources",
+    "agent.tags",
+    "agent.tools",
+]
+FULL: list[Include] = ["agent.blocks", "agent.tools", "agent.tags", "agent.secrets"]
+# Letta's names for the tool-rule kinds we offer.
+_RULE_TYPES = {
+    "exit_loop": "exit_loop",
+    "run_first": "run_first",
+    "continue": "continue_loop",
+    "child": "constrain_child_tools",
+}
+_RULE_NAMES = {v: k for k, v in _RULE_TYPES.items()}
+
+
+def summary(a: Any) -> AgentSummary:
+    return AgentSummary(
+        id=a.id, name=a.name, description=a.description or None, model=_model(a), tags=list(a.tags or [])
+    )
+
+
+def _model(a: Any) -> str | None:
+    llm = getattr(a, "llm_config", None)
+    return getattr(a, "model", None) or (getattr(llm, "handle", None) if llm else None)
+
+
+def _rule_out(r: Any) -> ToolRuleOut:
+    kind = str(getattr(r, "type", ""))
+    return ToolRuleOut(
+        type=_RULE_NAMES.get(kind, kind),
+        tool=str(getattr(r, "tool_name", "")),
+        children=list(getattr(r, "children", None) or []) or None,
+    )
+
+
+def blocks_of(a: Any) -> list[Any]:
+    return list(a.blocks or getattr(getattr(a, "memory", None), "blocks", None) or [])
+
+
+def detail(a: Any, existed: bool | None = None) -> Agent:
+    llm = getattr(a, "llm_config", None)
+    emb = getattr(a, "embedding_config", None)
+    return Agent(
+        id=a.id,
+        name=a.name,
+        description=a.description or None,
+        model=_model(a),
+        embedding=getattr(a, "embedding", None) or (getattr(emb, "handle", None) if emb else None),
+        context_window=getattr(llm, "context_window", None) if llm else None,
+        tags=list(a.tags or []),
+        tools=sorted(t.name for t in (a.tools or []) if t.name),
+        tool_rules=[_rule_out(r) for r in a.tool_rules or []],
+        blocks=[block_summary(b) for b in blocks_of(a)],
+        secrets=sorted(s.key for s in (a.secrets or [])),
+        sleeptime=bool(a.enable_sleeptime),
+        created_at=iso(a.created_at),
+        existed=existed,
+    )
+
+
+def rules_in(tool_rules: list[ToolRuleIn] | None) -> list[dict[str, Any]]:
+    """Our tool rules as Letta's, checked before anything is sent."""
+    rules: list[dict[str, Any]] = []
+    for rule in tool_rules or []:
+        if rule.type == "child" and not rule.children:
+            raise InvalidInput(f"The 'child' rule for {rule.tool!r} needs children: the tools allowed after it.")
+        entry: dict[str, Any] = {"type": _RULE_TYPES[rule.type], "tool_name": rule.tool}
+        if rule.type == "child":
+            entry["children"] = rule.children
+        rules.append(entry)
+    return rules
+
+
+class RestAgents(RestBase, Agents):
+    async def list_agents(
+        self,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        match_all_tags: bool = False,
+        query: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> AgentList:
+        # Scoped and "any of these tags": Letta cannot combine the two, so ask for the scope and filter here.
+        any_of = self.scope is not None and bool(tags) and not match_all_tags
+        query_tags = self.scope_tags() if any_of else self.scope_tags(tags)
+        page = await self.letta.agents.list(
+            **given(name=name, tags=query_tags, query_text=query, after=cursor),
+            match_all_tags=match_all_tags or self.scope is not None,
+            limit=limit + 1,
+            order="desc",
+            include=["agent.tags"],
+        )
+        items = page.items
+        wanted = set(tags or [])
+        shown = [a for a in items[:limit] if not any_of or wanted & set(a.tags or [])]
+        return AgentList(agents=[summary(a) for a in shown], next_cursor=page_cursor([a.id for a in items], limit))
+
+    async def get_agent(self, agent: str) -> Agent:
+        agent_id = await self.resolve_agent(agent)
+        return detail(await self.letta.agents.retrieve(agent_id, include=FULL))
+
+    async def create_agent(
+        self,
+        name: str,
+        description: str | None = None,
+        memory_blocks: list[MemoryBlockIn] | None = None,
+        model: str | None = None,
+        embedding: str | None = None,
+        tools: list[str] | None = None,
+        tool_rules: list[ToolRuleIn] | None = None,
+        tags: list[str] | None = None,
+        context_window_limit: int | None = None,
+        sleeptime: bool = False,
+        secrets: dict[str, str] | None = None,
+        unique_by: UniqueBy = "name",
+    ) -> Agent:
+        tags = self.scope_tags(tags)
+        existing = await self._existing(unique_by, name, tags)
+        if existing is not None:
+            return existing
+        rules = rules_in(tool_rules)
+        created = await self.letta.agents.create(
+            name=name,
+            model=model or self.settings.default_model,
+            embedding=embedding or self.settings.default_embedding,
+            memory_blocks=[b.model_dump(exclude_none=True) for b in memory_blocks or []],  # type: ignore[misc]
+            enable_sleeptime=sleeptime,
+            **given(
+                description=description,
+                tools=tools,
+                tool_rules=rules or None,
+                tags=tags,
+                context_window_limit=context_window_limit,
+                secrets=secrets,
+            ),
+        )
+        await self.request.agents_changed()
+        return detail(await self.letta.agents.retrieve(created.id, include=FULL), existed=False)
+
+    async def _existing(self, unique_by: UniqueBy, name: str, tags: list[str] | None) -> Agent | None:
+        """The agent create_agent returns instead of making a duplicate, if there is one."""
+        if unique_by == "tags" and not tags:
+            raise InvalidInput("unique_by='tags' needs tags: give the tags that identify this agent.")
+        if unique_by == "none":
+            return None
+        query: dict[str, Any] = {"tags": tags, "match_all_tags": True}
+        if unique_by == "name":
+            query = {"name": name, **given(tags=self.scope_tags()), "match_all_tags": True}
+        found = (await self.letta.agents.list(**query, limit=1)).items
+        if not found:
+            return None
+        return detail(await self.letta.agents.retrieve(found[0].id, include=FULL), existed=True)
+
+    async def update_agent(
+        self,
+        agent: str,
+        name: str | None = None,
+        description: str | None = None,
+        model: str | None = None,
+        tags: list[str] | None = None,
+        context_window_limit: int | None = None,
+        system: str | None = None,
+        secrets: dict[str, str] | None = None,
+    ) -> Agent:
+        changes = given(
+            name=name,
+            description=description,
+            model=model,
+            tags=self.scope_tags(tags) if tags is not None else None,
+            context_window_limit=context_window_limit,
+            system=system,
+            secrets=secrets,
+        )
+        if not changes:
+            raise InvalidInput(
+                "Nothing to change: pass at least one of name, description, model, tags, "
+                "context_window_limit, system, secrets."
+            )
+        agent_id = await self.resolve_agent(agent)
+        await self.letta.agents.update(agent_id, **changes)
+        await self.request.resources_updated([agent_uri(agent_id)])
+        await self.request.agents_changed(listed=name is not None)
+        return detail(await self.letta.agents.retrieve(agent_id, include=FULL))
+
+    async def delete_agent(self, agent: str) -> Deleted:
+        agent_id = await self.resolve_agent(agent)
+        found = await self.letta.agents.retrieve(agent_id)
+        await self.letta.agents.delete(agent_id)
+        await self.request.agents_changed()
+        return Deleted(id=agent_id, name=found.name, what="agent")
+
+    async def agent_context(self, agent: str) -> AgentContext:
+        agent_id = await self.resolve_agent(agent)
+        a = await self.letta.agents.retrieve(agent_id, include=["agent.blocks", "agent.tools", "agent.tags"])
+        memory = [
+            Block(
+                id=b.id or "",
+                label=b.label or "",
+                description=b.description or None,
+                value=b.value or "",
+                chars=len(b.value or ""),
+                limit=b.limit,
+                read_only=bool(b.read_only),
+            )
+            for b in a.blocks or []
+        ]
+        return AgentContext(agent=detail(a), memory=memory)
+
+    async def agent_names(self, prefix: str) -> list[str]:
+        # Names are matched by Letta; an id prefix is matched here, among the newest agents.
+        by_id = prefix.startswith("agent-")
+        query = given(query_text=None if by_id else prefix or None, tags=self.scope_tags())
+        agents = (await self.letta.agents.list(limit=100, order="desc", **query)).items
+        ids = [a.id for a in agents if a.id.startswith(prefix)]
+        if by_id:
+            return ids
+        return [a.name for a in agents if a.name.lower().startswith(prefix.lower())] + ids

@@ -1,0 +1,151 @@
+"""The `messages` toolset on Letta's REST API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import letta_client as lc
+
+from letta_mcp.backends.rest._base import RestBase, given, iso, text_of
+from letta_mcp.backends.rest.replies import message_type, to_message
+from letta_mcp.backends.rest.runs import Conversation
+from letta_mcp.errors import LettaMCPError
+from letta_mcp.models import TERMINAL, Detail, MessageList, MessageSearch, Reply, SearchHit, clip, run_status
+from letta_mcp.toolsets.messages import Messages, Role
+
+
+def _newest_first(items: list[Any]) -> list[Any]:
+    """Letta 0.16 returns a `desc` page oldest first (it reverses twice); newer servers may not. Normalise."""
+    dated = len(items) > 1 and getattr(items[0], "date", None) and getattr(items[-1], "date", None)
+    if dated and items[0].date > items[-1].date:
+        return list(items)
+    return list(reversed(items))
+
+
+def _unsupported_search(exc: Exception) -> bool:
+    if isinstance(exc, lc.NotFoundError):
+        return True
+    return isinstance(exc, (lc.BadRequestError, lc.APIStatusError)) and getattr(exc, "status_code", 0) in (
+        400,
+        404,
+        405,
+        501,
+    )
+
+
+def _hits(payload: Any, limit: int) -> list[SearchHit]:
+    """conversation_search's answer (JSON text, or plain text) as search hits."""
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            payload = {"results": [{"content": payload}]}
+    rows = payload.get("results", []) if isinstance(payload, dict) else []
+    return [
+        SearchHit(role=r.get("role"), date=r.get("timestamp"), text=str(r.get("content", "")))
+        for r in rows[:limit]
+        if isinstance(r, dict)
+    ]
+
+
+class RestMessages(RestBase, Messages):
+    def conversation(self) -> Conversation:
+        return Conversation(self.request.ctx, self.backend, self.letta, self.settings.timeout)
+
+    async def send_message(
+        self,
+        agent: str,
+        message: str,
+        include_reasoning: bool = False,
+        include_tool_calls: bool = False,
+        wait_seconds: float | None = None,
+    ) -> Reply:
+        agent_id = await self.resolve_agent(agent)
+        wait = self.settings.wait_seconds if wait_seconds is None else wait_seconds
+        return await self.conversation().converse(
+            agent_id, message, wait, Detail(include_reasoning, include_tool_calls)
+        )
+
+    async def get_run(
+        self,
+        run_id: str,
+        wait_seconds: float = 0,
+        include_reasoning: bool = False,
+        include_tool_calls: bool = False,
+    ) -> Reply:
+        if self.scope is not None:
+            await self.resolve_agent((await self.letta.runs.retrieve(run_id)).agent_id)
+        wait = min(wait_seconds, self.settings.wait_seconds)
+        return await self.conversation().await_run(run_id, wait, Detail(include_reasoning, include_tool_calls))
+
+    async def cancel_run(self, run_id: str) -> Reply:
+        run = await self.letta.runs.retrieve(run_id)
+        await self.resolve_agent(run.agent_id)
+        if run_status(run.status) not in TERMINAL:
+            await self.letta.agents.messages.cancel(run.agent_id, run_ids=[run_id])
+        return await self.conversation().await_run(run_id, 0, Detail())
+
+    async def list_messages(
+        self,
+        agent: str,
+        order: Literal["newest_first", "oldest_first"] = "newest_first",
+        roles: list[Role] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> MessageList:
+        agent_id = await self.resolve_agent(agent)
+        wanted = set(roles or ())
+        newest_first = order == "newest_first"
+        found: list[Any] = []
+        edge = cursor
+        # Letta applies its limit before any type filter, so filter here, fetching pages until enough match.
+        batch = limit + 1 if not wanted else 100
+        for _ in range(20):
+            # Letta's cursors are chronological: `before` walks back in time, `after` forward.
+            cursor_arg = given(before=edge) if newest_first else given(after=edge)
+            page = await self.letta.agents.messages.list(
+                agent_id, limit=batch, order="desc" if newest_first else "asc", **cursor_arg
+            )
+            items = _newest_first(page.items) if newest_first else list(page.items)
+            found += [m for m in items if not wanted or message_type(m) in wanted]
+            if len(items) < batch or len(found) > limit:
+                break
+            edge = items[-1].id
+        keep = min(limit, len(found))
+        # One Letta message can show as several (reasoning + reply) sharing an id: never split them.
+        while 0 < keep < len(found) and found[keep].id == found[keep - 1].id:
+            keep += 1
+        more = keep < len(found)
+        return MessageList(
+            messages=[to_message(m) for m in found[:keep]], next_cursor=found[keep - 1].id if more and keep else None
+        )
+
+    async def search_messages(self, agent: str, query: str, limit: int = 10) -> MessageSearch:
+        agent_id = await self.resolve_agent(agent)
+        try:
+            found = await self.letta.messages.search(query=query, agent_id=agent_id, limit=limit)
+        except Exception as exc:
+            if not _unsupported_search(exc):
+                raise
+        else:
+            hits = [
+                SearchHit(
+                    role=message_type(m),
+                    date=iso(getattr(m, "created_at", None)),
+                    text=text_of(getattr(m, "content", None)) or str(getattr(m, "reasoning", "") or ""),
+                )
+                for m in found
+            ]
+            return MessageSearch(agent_id=agent_id, query=query, hits=hits, source="letta message search")
+        # Self-hosted Letta has no message search index: the agent's own tool searches its history.
+        result = await self.letta.agents.tools.run(
+            "conversation_search", agent_id=agent_id, args={"query": query, "limit": limit}
+        )
+        if result.status != "success":
+            said = clip(" ".join(str(x) for x in (result.stderr or [str(result.func_return)])), 300)
+            raise LettaMCPError(
+                f"History search failed in Letta: {said}. Is conversation_search attached to the agent?"
+            )
+        hits = _hits(result.func_return, limit)
+        return MessageSearch(agent_id=agent_id, query=query, hits=hits, source="conversation_search (self-hosted)")

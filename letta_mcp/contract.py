@@ -1,0 +1,115 @@
+"""The tool contract: what a tool is to a client, whichever backend carries it out.
+
+A toolset is a class of methods, each declared with `@declare`: its name, typed and described
+arguments, docstring (the description the model reads), output model and behaviour (the MCP
+annotations). The class is a `Protocol`; a backend implements a toolset by subclassing it, so mypy
+checks every implementation against the contract's signatures, and the schema a client sees comes
+from the contract alone. A `Toolset` record names the class, says what the toolset is for and whether
+it is served by default; `ToolSpec`s are its tools, in declaration order.
+
+Backends that cannot serve a tool simply do not implement it (see `Backend.serves`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from mcp.types import ToolAnnotations
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = "__letta_mcp_tool__"
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How a tool behaves, as the MCP annotations say it."""
+
+    title: str
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
+
+
+def declare(
+    title: str,
+    *,
+    read_only: bool,
+    destructive: bool = False,
+    idempotent: bool = False,
+    open_world: bool = False,
+) -> Callable[[F], F]:
+    """Declare a contract method as a tool. The method stays as it is; its class becomes a toolset."""
+
+    def mark(method: F) -> F:
+        setattr(method, _MARK, Behaviour(title, read_only, destructive, idempotent, open_world))
+        return method
+
+    return mark
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool of the contract: its method on the toolset class, and how it behaves."""
+
+    toolset: str
+    method: Callable[..., Any]
+    behaviour: Behaviour
+
+    @property
+    def name(self) -> str:
+        return self.method.__name__
+
+    @property
+    def title(self) -> str:
+        return self.behaviour.title
+
+    @property
+    def read_only(self) -> bool:
+        return self.behaviour.read_only
+
+    @property
+    def destructive(self) -> bool:
+        return self.behaviour.destructive and not self.read_only
+
+    @property
+    def description(self) -> str:
+        return inspect.cleandoc(self.method.__doc__ or "")
+
+    def annotations(self) -> ToolAnnotations:
+        b = self.behaviour
+        return ToolAnnotations(
+            read_only_hint=b.read_only,
+            destructive_hint=self.destructive,
+            idempotent_hint=b.idempotent or b.read_only,
+            open_world_hint=b.open_world,
+        )
+
+
+@dataclass(frozen=True)
+class Toolset:
+    """A named group of tools that is switched on or off as a whole (``LETTA_MCP_TOOLSETS``)."""
+
+    name: str
+    description: str
+    default: bool
+    contract: type[Any] | None
+    """The Protocol class declaring the tools; None for a toolset whose tools are made at run time (ask)."""
+    tools: tuple[ToolSpec, ...] = field(default=())
+
+
+def toolset(name: str, description: str, *, default: bool, contract: type[Any] | None) -> Toolset:
+    """The Toolset record for `contract`: every `@declare`d method, in the order it is written."""
+    tools: list[ToolSpec] = []
+    for member in vars(contract).values() if contract is not None else ():
+        behaviour = getattr(member, _MARK, None)
+        if isinstance(behaviour, Behaviour):
+            tools.append(ToolSpec(name, member, behaviour))
+    return Toolset(name, description, default, contract, tuple(tools))
+
+
+__all__ = ["Behaviour", "ToolSpec", "Toolset", "declare", "toolset"]

@@ -1,0 +1,42 @@
+"""The one rule for whether a caller sees, and may call, a tool.
+
+A tool is visible when its toolset is served (the server's ``LETTA_MCP_TOOLSETS``, narrowed by the
+caller's token), when it changes nothing or writes are allowed (``--read-only`` and read-only tokens
+drop every write; ``LETTA_MCP_READ_ONLY_ASK`` keeps the ask_ tools), and when the backend serves it.
+The registry applies it once with the server's own view (what is registered at all), and every
+listing and call applies it again with the request's caller.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from letta_mcp.callers import Caller
+from letta_mcp.config import Settings
+from letta_mcp.contract import ToolSpec
+
+
+class Serves(Protocol):
+    def serves(self, tool: str) -> bool: ...
+
+
+def toolsets_of(settings: Settings, caller: Caller) -> tuple[str, ...]:
+    """The server's toolsets, narrowed by the caller's token when it names some."""
+    own = caller.toolsets
+    return settings.toolsets if own is None else tuple(t for t in settings.toolsets if t in own)
+
+
+def read_only(settings: Settings, caller: Caller) -> bool:
+    return settings.read_only or bool(caller.read_only)
+
+
+def visible(spec: ToolSpec, settings: Settings, caller: Caller, backend: Serves) -> bool:
+    if spec.toolset not in toolsets_of(settings, caller):
+        return False
+    writes_allowed = not read_only(settings, caller) or (spec.toolset == "ask" and settings.read_only_ask)
+    if not (spec.read_only or writes_allowed):
+        return False
+    return backend.serves(spec.name)
+
+
+__all__ = ["read_only", "toolsets_of", "visible"]

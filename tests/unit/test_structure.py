@@ -1,0 +1,157 @@
+"""The structure the code relies on: no import cycles, tools that know no transport, backends that
+implement the contract as declared, and no state shared between two servers in one process."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from letta_mcp.config import Settings
+from letta_mcp.server import backend_for, create_server
+from letta_mcp.toolsets import TOOLS, TOOLSETS
+
+pytestmark = pytest.mark.anyio
+
+PACKAGE = Path(__file__).resolve().parents[2] / "letta_mcp"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def imports_of(module: str) -> tuple[set[str], set[str]]:
+    """The letta_mcp modules `module` imports anywhere (top level, in functions, under TYPE_CHECKING),
+    and the top-level names of the other packages it imports."""
+    path = MODULES[module]
+    tree = ast.parse(path.read_text())
+    ours: set[str] = set()
+    theirs: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # "letta_mcp.x.y:Name" or "letta_mcp.x.y" handed to importlib is a (lazy) import too.
+            named = node.value.partition(":")[0]
+            if named in MODULES and named != module:
+                ours.add(named)
+            continue
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, base]).strip(".")
+            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] == "letta_mcp":
+                ours.add(name if name in MODULES else name.rpartition(".")[0])
+            else:
+                theirs.add(name.split(".")[0])
+    ours.discard(module)
+    return ours, theirs
+
+
+GRAPH = {module: imports_of(module)[0] for module in MODULES}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_counting_lazy_and_type_only_imports() -> None:
+    assert cycles(GRAPH) == []
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_tools_know_no_transport() -> None:
+    for module, targets in GRAPH.items():
+        if module.startswith(("letta_mcp.toolsets", "letta_mcp.backends", "letta_mcp.state", "letta_mcp.registry")):
+            assert not targets & {"letta_mcp.auth", "letta_mcp.http"}, module
+
+
+def test_only_the_rest_backend_imports_letta_client() -> None:
+    for module in MODULES:
+        if "letta_client" in imports_of(module)[1]:
+            assert module.startswith("letta_mcp.backends.rest"), module
+
+
+def _parameters(fn: Any) -> list[tuple[str, Any, Any]]:
+    signature = inspect.signature(fn)
+    return [(p.name, p.kind, p.default) for p in list(signature.parameters.values())[1:]]
+
+
+@pytest.mark.parametrize("backend_name", ["rest"])
+def test_backends_implement_what_they_serve_with_the_contract_signature(backend_name: str) -> None:
+    backend = backend_for(Settings())
+    assert backend.name == backend_name
+    from letta_mcp.backends.rest import _IMPLEMENTATIONS
+
+    for toolset in TOOLSETS:
+        if toolset.contract is None:
+            continue
+        module, _, name = _IMPLEMENTATIONS[toolset.name].partition(":")
+        implementation = getattr(__import__(module, fromlist=[name]), name)
+        assert toolset.contract in implementation.__mro__
+        for spec in toolset.tools:
+            own = implementation.__dict__.get(spec.name)
+            if backend.serves(spec.name):
+                assert own is not None, f"{backend_name} serves {spec.name} but does not implement it"
+                assert _parameters(own) == _parameters(spec.method), spec.name
+            else:
+                assert own is None, f"{backend_name} implements {spec.name} but does not list it"
+
+
+async def test_two_servers_in_one_process_keep_their_own_tools() -> None:
+    memory = create_server(Settings(base_url="http://127.0.0.1:9", toolsets="memory"))
+    agents = create_server(Settings(base_url="http://127.0.0.1:9", toolsets="agents", read_only=True))
+    async with Client(memory) as a, Client(agents) as b:
+        names_a = [t.name for t in (await a.list_tools()).tools]
+        names_b = [t.name for t in (await b.list_tools()).tools]
+        assert names_a == [s.name for s in TOOLS if s.toolset == "memory"]
+        assert names_b == ["list_agents", "get_agent"]
+        refused = await a.call_tool("get_agent", {"agent": "x"})
+        assert refused.is_error, "a tool of the other server's toolset is not callable here"
