@@ -30,7 +30,14 @@ class Settings(BaseSettings):
     base_url: str = Field(
         "http://localhost:8283",
         validation_alias=_env("LETTA_BASE_URL"),
-        description="Letta server to talk to (self-hosted, or https://api.letta.com for Letta Cloud).",
+        description="Letta to talk to: http(s):// for its REST API (self-hosted, or https://api.letta.com for Letta "
+        "Cloud), ws(s):// for Letta Code's App Server, or 'local' to start an App Server (like --local).",
+    )
+    local: bool = Field(
+        False,
+        validation_alias=_env("LETTA_MCP_LOCAL"),
+        description="Start Letta Code's App Server (letta-mcp[local]) on a free loopback port with your ~/.letta, "
+        "serve through it, and stop it on exit.",
     )
     api_key: SecretStr | None = Field(
         None,
@@ -173,6 +180,19 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_MAX_RESULT_CHARS"),
         description="Size budget of one tool result, in characters of JSON.",
     )
+    conversation: Literal["default", "per-session"] = Field(
+        "default",
+        validation_alias=_env("LETTA_MCP_CONVERSATION"),
+        description="Which thread send_message and ask_<agent> use when no conversation is given: the agent's "
+        "default one, or one per MCP client session (created on first use; stdio).",
+    )
+    max_upload_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1,
+        le=1024 * 1024 * 1024,
+        validation_alias=_env("LETTA_MCP_MAX_UPLOAD_BYTES"),
+        description="Largest file upload_file sends to Letta.",
+    )
     default_model: str = Field(
         "openai/gpt-4o-mini",
         validation_alias=_env("LETTA_MCP_DEFAULT_MODEL"),
@@ -187,9 +207,14 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        if value.strip() == LOCAL:
+            return LOCAL
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host, e.g. http://localhost:8283")
+        if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+            raise ValueError(
+                "must be a URL with a host: http(s):// for Letta's REST API (e.g. http://localhost:8283), ws(s):// "
+                "for Letta's App Server (e.g. ws://127.0.0.1:4500), or 'local' to start one"
+            )
         try:
             parts.port  # noqa: B018 — raises on a malformed port
         except ValueError as exc:
@@ -219,6 +244,17 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+
+LOCAL = "local"
+"""LETTA_BASE_URL=local: the same as --local."""
+
+
+def backend_kind(settings: Settings) -> Literal["rest", "app"]:
+    """Which backend the settings point at: ws(s):// (or a local App Server) is the App Server; http(s):// REST."""
+    if settings.local or settings.base_url == LOCAL:
+        return "app"
+    return "app" if urlsplit(settings.base_url).scheme in ("ws", "wss") else "rest"
 
 
 def as_text(value: Any) -> str:

@@ -87,6 +87,11 @@ def check_http_settings(settings: Settings) -> None:
         )
     if settings.auth == "token":
         load_tokens(settings)
+    if settings.conversation == "per-session":
+        raise AuthConfigError(
+            "LETTA_MCP_CONVERSATION=per-session needs a client session that lasts, as stdio has; stateless HTTP "
+            "has none: pass conversation ids instead (create_conversation)"
+        )
     if settings.auth == "oauth" and not (settings.oauth_issuer and settings.public_url):
         raise AuthConfigError("LETTA_MCP_AUTH=oauth needs LETTA_MCP_OAUTH_ISSUER and LETTA_MCP_PUBLIC_URL")
 

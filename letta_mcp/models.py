@@ -8,9 +8,9 @@ other result cuts its longest texts with a marker that says how much was cut.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field, PrivateAttr, SerializerFunctionWrapHandler, model_serializer
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,10 +41,29 @@ NO_DETAIL = Detail()
 CUT_MARKER = "…[cut {cut} of {total} chars to fit the result budget{how}]"
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A file that goes with a result as an embedded resource (an exported agent), outside its JSON."""
+
+    uri: str
+    mime_type: str
+    text: str
+
+
 class Out(BaseModel):
     """Base of every tool result."""
 
     model_config = {"extra": "forbid"}
+    _attached: list[Attached] = PrivateAttr(default_factory=list)
+
+    def with_attachment(self, uri: str, mime_type: str, text: str) -> Self:
+        """This result, with a file that reaches the client as an embedded resource next to its JSON."""
+        self._attached.append(Attached(uri, mime_type, text))
+        return self
+
+    def resources(self) -> list[Attached]:
+        """The files attached with `with_attachment`."""
+        return list(self._attached)
 
     # Unset optional fields are left out of the result: the model's context is the scarce resource.
     @model_serializer(mode="wrap")
@@ -140,6 +159,7 @@ class Usage(Out):
 class Reply(Out):
     status: RunStatus
     agent_id: str
+    conversation_id: str | None = Field(None, description="The conversation it happened in (none: the default one).")
     run_id: str | None = None
     reply: str = Field(description="The agent's answer (its assistant messages, joined).")
     reasoning: list[str] | None = None
@@ -213,6 +233,19 @@ class BlockEdit(Out):
     preview: str = Field(description="The edited region of the block after the change.")
 
 
+class Commit(Out):
+    sha: str
+    message: str
+    date: str | None = None
+    author: str | None = None
+
+
+class MemoryHistory(Out):
+    agent_id: str
+    path: str | None = Field(None, description="The file whose history this is; none for the whole memory.")
+    commits: list[Commit] = Field(description="Newest first.")
+
+
 class Attachment(Out):
     agent_id: str
     attached: list[str] = Field(
@@ -250,6 +283,133 @@ class ToolInfo(Out):
 class ToolList(Page):
     items_field: ClassVar[str] = "tools"
     tools: list[ToolInfo]
+
+
+# ---- models -----------------------------------------------------------------------------------
+
+
+class ModelInfo(Out):
+    handle: str = Field(description="What create_agent's model (or embedding) argument takes.")
+    context_window: int | None = Field(None, description="Tokens of context (LLMs) or dimensions (embeddings).")
+
+
+class ModelList(Out):
+    models: list[ModelInfo] = Field(description="LLM handles, for an agent's model.")
+    embeddings: list[ModelInfo] = Field(description="Embedding handles, for an agent's archival memory.")
+
+
+# ---- conversations ----------------------------------------------------------------------------
+
+
+class ConversationInfo(Out):
+    id: str
+    agent_id: str
+    summary: str | None = None
+    created_at: str | None = None
+    last_message_at: str | None = None
+
+
+class ConversationList(Page):
+    items_field: ClassVar[str] = "conversations"
+    conversations: list[ConversationInfo]
+
+
+# ---- folders and files ------------------------------------------------------------------------
+
+
+class FolderInfo(Out):
+    id: str
+    name: str
+    description: str | None = None
+    embedding: str | None = None
+
+
+class FolderList(Page):
+    items_field: ClassVar[str] = "folders"
+    folders: list[FolderInfo]
+
+
+class FileInfo(Out):
+    id: str
+    name: str
+    folder_id: str | None = None
+    status: str | None = Field(None, description="Letta's processing: pending, parsing, embedding, completed, error.")
+    size: int | None = Field(None, description="Bytes.")
+    chunks: int | None = Field(None, description="Passages it was split into, once embedded.")
+    error: str | None = None
+    note: str | None = None
+
+
+class FileList(Page):
+    items_field: ClassVar[str] = "files"
+    files: list[FileInfo]
+
+
+class AgentFile(Out):
+    """A file as an agent sees it: open files are in its context."""
+
+    id: str
+    name: str
+    folder: str | None = None
+    open: bool = False
+
+
+class AgentFiles(Out):
+    agent_id: str
+    files: list[AgentFile]
+    changed: bool = Field(description="False when the state was already as asked.")
+
+
+# ---- agent files (.af) ------------------------------------------------------------------------
+
+
+class ExportedAgent(Out):
+    agent_id: str
+    name: str
+    bytes: int = Field(description="Size of the .af file.")
+    path: str | None = Field(None, description="Where it was written (stdio only); else it is attached as a resource.")
+    blocks: int = Field(0, description="Memory blocks in the file.")
+    messages: int = Field(0, description="Messages in the file.")
+    tools: int = Field(0, description="Tools in the file.")
+
+
+class ImportedAgents(Out):
+    agents: list[AgentSummary] = Field(description="The agents the file created.")
+
+
+# ---- Letta-side MCP servers -------------------------------------------------------------------
+
+
+class McpServerInfo(Out):
+    id: str
+    name: str
+    type: str = Field(description="streamable_http, sse or stdio.")
+    url: str | None = None
+    command: str | None = None
+
+
+class McpServerList(Out):
+    servers: list[McpServerInfo]
+
+
+class McpToolList(Out):
+    server_id: str
+    tools: list[ToolInfo]
+
+
+# ---- shared archives --------------------------------------------------------------------------
+
+
+class ArchiveInfo(Out):
+    id: str
+    name: str
+    description: str | None = None
+    embedding: str | None = None
+
+
+class ArchiveList(Page):
+    items_field: ClassVar[str] = "archives"
+    archives: list[ArchiveInfo]
 
 
 # ---- the budget -------------------------------------------------------------------------------
@@ -293,7 +453,15 @@ def _get(node: Any, path: tuple[Any, ...]) -> Any:
 
 
 def fit(result: M, budget: int) -> M:
-    """Return `result`, or a smaller copy of it, whose JSON stays within `budget` characters."""
+    """Return `result`, or a smaller copy of it, whose JSON stays within `budget` characters (attachments
+    are files, not JSON: they are the client's to keep, and stay whole)."""
+    fitted = _fit(result, budget)
+    if isinstance(result, Out) and isinstance(fitted, Out) and fitted is not result:
+        fitted._attached = list(result._attached)
+    return fitted
+
+
+def _fit(result: M, budget: int) -> M:
     size = _size(result)
     if size <= budget:
         return result

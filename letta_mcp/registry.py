@@ -10,6 +10,7 @@ it (a read that failed transiently is retried; a write never is), hands any fail
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,13 +18,14 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult, EmbeddedResource, TextContent, TextResourceContents
 from pydantic import BaseModel
 
 from letta_mcp import errors
 from letta_mcp.callers import LOCAL
 from letta_mcp.config import Settings
 from letta_mcp.contract import ToolSpec
-from letta_mcp.models import fit
+from letta_mcp.models import Out, fit
 from letta_mcp.schema import compact, shallow
 from letta_mcp.state import Backend, Ctx, RequestState, app
 from letta_mcp.toolsets import TOOLS
@@ -46,11 +48,24 @@ def default_invoke(spec: ToolSpec) -> Invoke:
     return invoke
 
 
-def tool_function(spec: ToolSpec, invoke: Invoke, name: str) -> Callable[..., Awaitable[BaseModel]]:
+def result_of(model: BaseModel) -> CallToolResult:
+    """A tool's answer: its structured content, the same as compact JSON text (every byte is read by a
+    model), and any attached files as embedded resources."""
+    structured = model.model_dump(mode="json")
+    content: list[Any] = [
+        TextContent(type="text", text=json.dumps(structured, separators=(",", ":"), ensure_ascii=False))
+    ]
+    for attached in model.resources() if isinstance(model, Out) else []:
+        resource = TextResourceContents(uri=attached.uri, mime_type=attached.mime_type, text=attached.text)
+        content.append(EmbeddedResource(type="resource", resource=resource))
+    return CallToolResult(content=content, structured_content=structured)
+
+
+def tool_function(spec: ToolSpec, invoke: Invoke, name: str) -> Callable[..., Awaitable[CallToolResult]]:
     """The function the SDK calls for tool `name`: the contract's signature, with `ctx` in place of `self`."""
     write = not spec.read_only
 
-    async def run(ctx: Ctx, **arguments: Any) -> BaseModel:
+    async def run(ctx: Ctx, **arguments: Any) -> CallToolResult:
         request = app(ctx)
         attempts = 1 if write else 1 + request.settings.read_retries
         for attempt in range(1, attempts + 1):
@@ -65,7 +80,7 @@ def tool_function(spec: ToolSpec, invoke: Invoke, name: str) -> Callable[..., Aw
                 raise errors.translate(
                     exc, tool=name, write=write, secrets=request.secrets(), describe=request.backend.describe
                 ) from exc
-            return fit(result, request.settings.max_result_chars)
+            return result_of(fit(result, request.settings.max_result_chars))
         raise AssertionError("unreachable")  # pragma: no cover
 
     contract = inspect.signature(spec.method, eval_str=True)

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from letta_mcp import errors, subscriptions
 from letta_mcp._version import __version__
 from letta_mcp.callers import NoCaller
-from letta_mcp.config import Settings, shown_url
+from letta_mcp.config import Settings, backend_kind, shown_url
 from letta_mcp.exposed import ASK, ExposedTools
 from letta_mcp.prompts import register_prompts
 from letta_mcp.registry import build_tools
@@ -60,7 +60,11 @@ message to an agent (never the conversation so far): it remembers. Lists are pag
 
 
 def backend_for(settings: Settings, letta: AsyncLetta | None = None) -> Backend:
-    """The backend ``LETTA_BASE_URL`` points at: http(s) is Letta's REST API."""
+    """The backend ``LETTA_BASE_URL`` points at: http(s) is Letta's REST API, ws(s) its App Server."""
+    if backend_kind(settings) == "app":
+        from letta_mcp.backends.app import AppBackend
+
+        return AppBackend(settings)
     from letta_mcp.backends.rest import RestBackend
 
     return RestBackend(settings, injected=letta)
@@ -188,6 +192,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
         state.on_agents_changed.append(server.exposed.changed_by_us)
         async with anyio.create_task_group() as tasks:
             state.spawn = tasks.start_soon
+            backend.start(tasks.start_soon)
             try:
                 yield state
             finally:

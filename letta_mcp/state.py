@@ -54,6 +54,10 @@ class Backend(Protocol):
         """Import what the first call needs (run in a thread, off the event loop, after start-up)."""
         ...
 
+    def start(self, spawn: Callable[..., Any]) -> None:
+        """The server's lifespan began: long-lived tasks (a socket's reader) run with `spawn`."""
+        ...
+
     async def ready(self) -> None:
         """Raise unless Letta answers (`/readyz`)."""
         ...
@@ -82,6 +86,9 @@ class AppContext:
         self.spawn: Callable[..., Any] = _no_spawn
         self.on_agents_changed: list[AgentsChanged] = []
         """Called after a tool of this server created, renamed, retagged or deleted an agent."""
+        self.session_threads: dict[str, str] = {}
+        """LETTA_MCP_CONVERSATION=per-session: agent id → this session's conversation with it. A stdio server
+        (and an in-memory one) serves one client session for as long as this context lives."""
 
 
 Ctx = Context[AppContext, Any]
@@ -114,6 +121,13 @@ class RequestState:
 
     def secrets(self) -> list[str]:
         return self.backend.secrets(self.caller)
+
+    def session_thread(self, agent_id: str) -> str | None:
+        """This client session's conversation with the agent (LETTA_MCP_CONVERSATION=per-session), if any."""
+        return self.shared.session_threads.get(agent_id)
+
+    def remember_session_thread(self, agent_id: str, conversation_id: str) -> None:
+        self.shared.session_threads[agent_id] = conversation_id
 
     async def resources_updated(self, uris: Iterable[str]) -> None:
         if self.ctx is not None:

@@ -7,7 +7,19 @@ them under `letta_mcp.backends`.
 from __future__ import annotations
 
 from letta_mcp.contract import Toolset, ToolSpec
-from letta_mcp.toolsets import agents, archival, ask, memory, messages, tools
+from letta_mcp.toolsets import (
+    agent_files,
+    agents,
+    archival,
+    archives,
+    ask,
+    conversations,
+    files,
+    mcp_servers,
+    memory,
+    messages,
+    tools,
+)
 
 TOOLSETS: tuple[Toolset, ...] = (
     agents.TOOLSET,
@@ -16,6 +28,11 @@ TOOLSETS: tuple[Toolset, ...] = (
     archival.TOOLSET,
     tools.TOOLSET,
     ask.TOOLSET,
+    conversations.TOOLSET,
+    files.TOOLSET,
+    agent_files.TOOLSET,
+    mcp_servers.TOOLSET,
+    archives.TOOLSET,
 )
 """Every toolset, in catalog order."""
 

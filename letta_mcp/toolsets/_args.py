@@ -38,3 +38,11 @@ Wait = Annotated[
         "LETTA_MCP_WAIT_SECONDS (45).",
     ),
 ]
+ConversationRef = Annotated[
+    str | None,
+    Field(
+        max_length=200,
+        description="A conversation id (from create_conversation or list_conversations); omit for the agent's "
+        "default thread.",
+    ),
+]

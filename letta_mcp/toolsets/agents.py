@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from letta_mcp.contract import declare, toolset
-from letta_mcp.models import Agent, AgentContext, AgentList, Deleted
+from letta_mcp.models import Agent, AgentContext, AgentList, Deleted, ModelList
 from letta_mcp.toolsets._args import AgentRef, Cursor, Limit
 
 
@@ -154,6 +154,13 @@ class Agents(Protocol):
         """
         ...
 
+    @declare("List models", read_only=True)
+    async def list_models(self) -> ModelList:
+        """List the model handles this Letta offers: LLMs (with their context window) for an agent's model,
+        and embeddings for its archival memory. create_agent and update_agent take these handles.
+        """
+        ...
+
     # ---- not tools: what resources and completions read ----
 
     async def agent_context(self, agent: str) -> AgentContext:
@@ -163,6 +170,21 @@ class Agents(Protocol):
     async def agent_names(self, prefix: str) -> list[str]:
         """Names, then ids, of agents starting with `prefix` (argument completion)."""
         ...
+
+
+def closest(handle: str, known: list[str], n: int = 3) -> list[str]:
+    """The known handles most like `handle` (for an error that names the valid ones)."""
+    import difflib
+
+    found = difflib.get_close_matches(handle, known, n=n, cutoff=0.3)
+    return found or sorted(known)[:n]
+
+
+def unknown_handle(kind: str, handle: str, known: list[str], setting: str | None = None) -> str:
+    """The error for a model or embedding handle this Letta does not offer."""
+    names = ", ".join(closest(handle, known)) or "none"
+    where = f" (the default, from {setting})" if setting else ""
+    return f"This Letta has no {kind} {handle!r}{where}. Closest: {names}. Call list_models for all handles."
 
 
 TOOLSET = toolset(

@@ -12,6 +12,10 @@ from letta_mcp.models import Deleted, Passage, PassageList
 from letta_mcp.toolsets._args import AgentRef
 
 Tags = Annotated[list[str] | None, Field(max_length=20, description="Tags to file it under / filter by.")]
+Archive = Annotated[
+    str | None,
+    Field(max_length=300, description="A shared archive attached to the agent (id or name); omit for its own."),
+]
 
 
 class Archival(Protocol):
@@ -23,6 +27,7 @@ class Archival(Protocol):
         agent: AgentRef,
         text: Annotated[str, Field(min_length=1, max_length=50_000, description="The fact or note to store.")],
         tags: Tags = None,
+        archive: Archive = None,
     ) -> Passage:
         """Store a passage in an agent's archival memory: long-term storage the agent searches when it
         needs to (unlike memory blocks, it is not always in its context, and it has no size limit).
@@ -44,6 +49,7 @@ class Archival(Protocol):
         before: Annotated[
             datetime | None, Field(description="Only passages stored before this time (ISO 8601).")
         ] = None,
+        archive: Archive = None,
     ) -> PassageList:
         """Search an agent's archival memory by meaning, optionally filtered by tags and a date range.
         Best matches first. Returns passage ids, which delete_archival takes.

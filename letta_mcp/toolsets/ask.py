@@ -15,7 +15,7 @@ from typing import Protocol
 
 from letta_mcp.contract import declare, toolset
 from letta_mcp.models import Reply
-from letta_mcp.toolsets._args import IncludeReasoning, IncludeToolCalls, MessageText, Wait
+from letta_mcp.toolsets._args import ConversationRef, IncludeReasoning, IncludeToolCalls, MessageText, Wait
 
 PREFIX = "ask_"
 MAX_NAME = 48
@@ -60,6 +60,7 @@ class AskAgent(Protocol):
     async def ask(
         self,
         message: MessageText,
+        conversation: ConversationRef = None,
         include_reasoning: IncludeReasoning = False,
         include_tool_calls: IncludeToolCalls = False,
         wait_seconds: Wait = None,

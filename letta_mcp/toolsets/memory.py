@@ -13,7 +13,7 @@ from pydantic import Field
 
 from letta_mcp.contract import declare, toolset
 from letta_mcp.errors import InvalidInput
-from letta_mcp.models import Attachment, Block, BlockEdit, BlockList
+from letta_mcp.models import Attachment, Block, BlockEdit, BlockList, MemoryHistory
 from letta_mcp.toolsets._args import AgentRef, BlockId, Cursor, Label, Limit
 
 DEFAULT_READ_CHARS = 12_000
@@ -148,6 +148,20 @@ class Memory(Protocol):
     ) -> Attachment:
         """Remove a block from an agent's core memory (by block_id or label). The block itself survives,
         and stays attached to any other agents; its content leaves this agent's context.
+        """
+        ...
+
+    @declare("Memory history", read_only=True)
+    async def memory_history(
+        self,
+        agent: AgentRef,
+        label: Annotated[
+            str | None, Field(max_length=300, description="One block's history (label or path); omit for all.")
+        ] = None,
+        limit: Limit = 20,
+    ) -> MemoryHistory:
+        """List the commits that changed an agent's memory, newest first: who (the agent, letta-mcp, a
+        user) changed what, and when. Only where memory is versioned (Letta's App Server).
         """
         ...
 

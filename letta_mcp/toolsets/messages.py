@@ -10,6 +10,7 @@ from letta_mcp.contract import declare, toolset
 from letta_mcp.models import MessageList, MessageSearch, Reply
 from letta_mcp.toolsets._args import (
     AgentRef,
+    ConversationRef,
     Cursor,
     IncludeReasoning,
     IncludeToolCalls,
@@ -30,6 +31,7 @@ class Messages(Protocol):
         self,
         agent: AgentRef,
         message: MessageText,
+        conversation: ConversationRef = None,
         include_reasoning: IncludeReasoning = False,
         include_tool_calls: IncludeToolCalls = False,
         wait_seconds: Wait = None,
@@ -79,6 +81,7 @@ class Messages(Protocol):
     async def list_messages(
         self,
         agent: AgentRef,
+        conversation: ConversationRef = None,
         order: Annotated[
             Literal["newest_first", "oldest_first"], Field(description="Which end of the history to start from.")
         ] = "newest_first",

@@ -122,6 +122,7 @@ def arguments(w: dict[str, Any], uid: str) -> dict[str, dict[str, Any]]:
         "create_agent": {"name": f"{uid}-created-{uuid.uuid4().hex[:6]}"},
         "update_agent": {"agent": a, "description": "changed"},
         "delete_agent": {"agent": "agent-00000000-0000-4000-8000-000000000000"},
+        "list_models": {},
         "send_message": {"agent": a, "message": f"hello {uuid.uuid4().hex[:6]}"},
         "get_run": {"run_id": "run-00000000-0000-4000-8000-000000000000"},
         "cancel_run": {"run_id": "run-00000000-0000-4000-8000-000000000000"},

@@ -57,8 +57,12 @@ def _text_of(content: Any) -> str:
     return ""
 
 
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
 def _user_text(message: dict[str, Any]) -> str:
-    text = _text_of(message.get("content"))
+    # Letta's App Server puts <system-reminder> context around the user's words: the user's text is the rest.
+    text = _REMINDER.sub("", _text_of(message.get("content"))).strip()
     # Some agent types wrap the user's text in a JSON envelope.
     try:
         data = json.loads(text)
@@ -94,7 +98,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
             if name in offered:
                 answer["tool"] = (name, raw.strip() or "{}")
     if tool_results and reply is None:
-        reply = "tool said: " + _text_of(tool_results[-1].get("content"))[:200]
+        reply = "tool said: " + _text_of(tool_results[-1].get("content"))[:2000]
     if reply is None:
         reply = "echo: " + _DIRECTIVE.sub("", user).strip()
     answer["text"] = reply

@@ -503,6 +503,8 @@ def _start_pieces(stack: Stack, venv: Path, redis_bin: str | None, run_dir: Path
             "OPENAI_BASE_URL": stack.fake_url,
             "LETTA_USE_UVLOOP": "true",
             "LETTA_DISABLE_TRACING": "true",
+            # Tests attach a stdio MCP server of their own (Letta refuses loopback HTTP MCP servers).
+            "MCP_DISABLE_STDIO": "false",
             "PYTHONUNBUFFERED": "1",
         }
     )

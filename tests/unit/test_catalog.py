@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "__toolsnaps__" / "catalog.json"
 CATALOG = {
-    "agents": ["list_agents", "get_agent", "create_agent", "update_agent", "delete_agent"],
+    "agents": ["list_agents", "get_agent", "create_agent", "update_agent", "delete_agent", "list_models"],
     "messages": ["send_message", "get_run", "cancel_run", "list_messages", "search_messages"],
     "memory": [
         "list_blocks",
@@ -30,11 +30,36 @@ CATALOG = {
         "create_block",
         "attach_block",
         "detach_block",
+        "memory_history",
     ],
     "archival": ["insert_archival", "search_archival", "delete_archival"],
     "tools": ["list_tools", "create_tool", "attach_tool", "detach_tool"],
     "ask": [],
+    "conversations": ["list_conversations", "create_conversation", "fork_conversation"],
+    "files": [
+        "list_folders",
+        "create_folder",
+        "upload_file",
+        "list_files",
+        "attach_folder",
+        "detach_folder",
+        "open_file",
+        "close_file",
+    ],
+    "agent_files": ["export_agent", "import_agent"],
+    "mcp_servers": [
+        "list_mcp_servers",
+        "add_mcp_server",
+        "remove_mcp_server",
+        "list_mcp_server_tools",
+        "attach_mcp_tools",
+    ],
+    "archives": ["list_archives", "create_archive", "attach_archive", "detach_archive"],
 }
+
+
+APP_ONLY = {"memory_history"}
+"""Tools only the App Server backend serves (these tests run the REST one)."""
 
 
 def test_catalog_matches_the_snapshot() -> None:
@@ -87,16 +112,24 @@ async def test_read_only_lists_no_write_tool(mode: Any) -> None:
         "get_block",
         "search_archival",
         "list_tools",
+        "list_models",
+        "list_conversations",
+        "list_folders",
+        "list_files",
+        "export_agent",
+        "list_mcp_servers",
+        "list_mcp_server_tools",
+        "list_archives",
     }
 
 
 async def test_toolsets_select_tools() -> None:
     async with Client(create_server(Settings(toolsets="memory,archival"))) as client:
         names = [t.name for t in (await client.list_tools()).tools]
-    assert names == CATALOG["memory"] + CATALOG["archival"]
+    assert names == [n for n in CATALOG["memory"] + CATALOG["archival"] if n not in APP_ONLY]
     async with Client(create_server(Settings())) as client:
         default = [t.name for t in (await client.list_tools()).tools]
-    assert default == [n for ts in DEFAULT_TOOLSETS for n in CATALOG[ts]]
+    assert default == [n for ts in DEFAULT_TOOLSETS for n in CATALOG[ts] if n not in APP_ONLY]
     assert set(TOOLSETS) == set(CATALOG)
 
 

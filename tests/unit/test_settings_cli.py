@@ -50,7 +50,19 @@ def test_env_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.read_only is True
     assert s.port == 9000
     assert Settings(port=9100).port == 9100, "a flag wins over the environment"
-    assert Settings(toolsets="all").toolsets == ("agents", "messages", "memory", "archival", "tools", "ask")
+    assert Settings(toolsets="all").toolsets == (
+        "agents",
+        "messages",
+        "memory",
+        "archival",
+        "tools",
+        "ask",
+        "conversations",
+        "files",
+        "agent_files",
+        "mcp_servers",
+        "archives",
+    )
 
 
 def test_the_api_key_is_never_shown() -> None:

@@ -119,21 +119,31 @@ def test_only_the_rest_backend_imports_letta_client() -> None:
             assert module.startswith("letta_mcp.backends.rest"), module
 
 
+def test_only_the_app_backend_speaks_the_app_servers_protocol() -> None:
+    for module in MODULES:
+        if "websockets" in imports_of(module)[1] or "letta_mcp.backends.app.socket" in GRAPH[module]:
+            assert module.startswith("letta_mcp.backends.app"), module
+
+
 def _parameters(fn: Any) -> list[tuple[str, Any, Any]]:
     signature = inspect.signature(fn)
     return [(p.name, p.kind, p.default) for p in list(signature.parameters.values())[1:]]
 
 
-@pytest.mark.parametrize("backend_name", ["rest"])
-def test_backends_implement_what_they_serve_with_the_contract_signature(backend_name: str) -> None:
-    backend = backend_for(Settings())
-    assert backend.name == backend_name
-    from letta_mcp.backends.rest import _IMPLEMENTATIONS
+@pytest.mark.parametrize(("backend_name", "url"), [("rest", "http://127.0.0.1:9"), ("app", "ws://127.0.0.1:9")])
+def test_backends_implement_what_they_serve_with_the_contract_signature(backend_name: str, url: str) -> None:
+    import importlib
 
+    backend = backend_for(Settings(base_url=url))
+    assert backend.name == backend_name
+    implementations = importlib.import_module(f"letta_mcp.backends.{backend_name}")._IMPLEMENTATIONS
     for toolset in TOOLSETS:
         if toolset.contract is None:
             continue
-        module, _, name = _IMPLEMENTATIONS[toolset.name].partition(":")
+        if toolset.name not in implementations:
+            assert not any(backend.serves(spec.name) for spec in toolset.tools), toolset.name
+            continue
+        module, _, name = implementations[toolset.name].partition(":")
         implementation = getattr(__import__(module, fromlist=[name]), name)
         assert toolset.contract in implementation.__mro__
         for spec in toolset.tools:
@@ -151,7 +161,7 @@ async def test_two_servers_in_one_process_keep_their_own_tools() -> None:
     async with Client(memory) as a, Client(agents) as b:
         names_a = [t.name for t in (await a.list_tools()).tools]
         names_b = [t.name for t in (await b.list_tools()).tools]
-        assert names_a == [s.name for s in TOOLS if s.toolset == "memory"]
-        assert names_b == ["list_agents", "get_agent"]
+        assert names_a == [s.name for s in TOOLS if s.toolset == "memory" and s.name != "memory_history"]
+        assert names_b == ["list_agents", "get_agent", "list_models"]
         refused = await a.call_tool("get_agent", {"agent": "x"})
         assert refused.is_error, "a tool of the other server's toolset is not callable here"

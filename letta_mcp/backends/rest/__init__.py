@@ -9,6 +9,7 @@ retried write could talk to an agent twice, so `registry` retries whole read-onl
 from __future__ import annotations
 
 import importlib
+import time
 from typing import TYPE_CHECKING, Any
 
 from letta_mcp.backends.rest.client import make_letta
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 
     from letta_mcp.state import RequestState
 
+Handles = list[tuple[str, "int | None"]]
+HANDLES_SECONDS = 60.0
+NOT_SERVED = frozenset({"memory_history"})
+"""Tools of the contract this backend has no API for (REST memory blocks keep no history)."""
+
 _IMPLEMENTATIONS = {
     "agents": "letta_mcp.backends.rest.agents:RestAgents",
     "messages": "letta_mcp.backends.rest.messages:RestMessages",
@@ -28,6 +34,11 @@ _IMPLEMENTATIONS = {
     "archival": "letta_mcp.backends.rest.archival:RestArchival",
     "tools": "letta_mcp.backends.rest.tools:RestLettaTools",
     "ask": "letta_mcp.backends.rest.ask:RestAsk",
+    "conversations": "letta_mcp.backends.rest.conversations:RestConversations",
+    "files": "letta_mcp.backends.rest.files:RestFiles",
+    "agent_files": "letta_mcp.backends.rest.agent_files:RestAgentFiles",
+    "mcp_servers": "letta_mcp.backends.rest.mcp_servers:RestMcpServers",
+    "archives": "letta_mcp.backends.rest.archives:RestArchives",
 }
 
 
@@ -50,10 +61,11 @@ class RestBackend:
         )
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
+        self._handles: tuple[float, tuple[Handles, Handles]] | None = None
         self._classes: dict[str, type[Any]] = {}
 
     def serves(self, tool: str) -> bool:
-        return True
+        return tool not in NOT_SERVED
 
     def implementation(self, toolset: str, request: RequestState) -> Any:
         cls = self._classes.get(toolset)
@@ -78,6 +90,17 @@ class RestBackend:
             request.spawn(self.pool.close_evicted)
         return client
 
+    async def handles(self, letta: AsyncLetta) -> tuple[Handles, Handles]:
+        """The model and embedding handles Letta offers (read again after HANDLES_SECONDS)."""
+        now = time.monotonic()
+        if self._handles is None or now - self._handles[0] > HANDLES_SECONDS:
+            llms: Handles = [(m.handle, m.context_window) for m in await letta.models.list() if m.handle]
+            embeddings: Handles = [
+                (m.handle, m.embedding_dim) for m in await letta.models.embeddings.list() if m.handle
+            ]
+            self._handles = (now, (llms, embeddings))
+        return self._handles[1]
+
     def describe(self, exc: BaseException, *, tool: str, write: bool, secrets: list[str]) -> LettaMCPError | None:
         from letta_mcp.backends.rest.errors import describe
 
@@ -92,6 +115,9 @@ class RestBackend:
         key = self.settings.api_key
         own = [key.get_secret_value()] if key is not None else []
         return [*own, *([caller.letta_api_key] if caller.letta_api_key else [])]
+
+    def start(self, spawn: Any) -> None:
+        """Nothing runs in the background: every call is one HTTP request."""
 
     def warm(self) -> None:
         for path in _IMPLEMENTATIONS.values():

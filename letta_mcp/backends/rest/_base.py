@@ -14,6 +14,8 @@ from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.models import BlockSummary
 from letta_mcp.state import RequestState
 
+Handles = list[tuple[str, int | None]]
+
 
 class Connection(Protocol):
     """What the toolsets need of the REST backend: its settings, a client per caller, what Letta can do."""
@@ -22,6 +24,10 @@ class Connection(Protocol):
     background_streams: bool | None
 
     def client_for(self, request: RequestState) -> AsyncLetta: ...
+
+    async def handles(self, letta: AsyncLetta) -> tuple[Handles, Handles]:
+        """The model and embedding handles Letta offers, with their context window or dimensions (cached)."""
+        ...
 
 
 _ID = re.compile(r"^(agent|block|tool|passage|message|run)-[0-9a-fA-F-]{8,}$")
@@ -130,6 +136,31 @@ class RestBase:
             raise out_of_scope(f"agent {agent_id}") from None
         if self.scope not in (found.tags or []):
             raise out_of_scope(f"agent {agent_id}")
+
+    async def thread(self, agent_id: str, conversation: str | None, *, start: bool) -> str | None:
+        """The conversation a call about `agent_id` uses: the one given (it must be the agent's), this client
+        session's one (LETTA_MCP_CONVERSATION=per-session; made when `start` and there is none yet), or
+        None for the agent's default thread."""
+        if conversation:
+            conversation = conversation.strip()
+            try:
+                found = await self.letta.conversations.retrieve(conversation)
+            except (lc.NotFoundError, lc.UnprocessableEntityError):
+                found = None
+            if found is None or found.agent_id != agent_id:
+                raise NotFound(
+                    f"Agent {agent_id} has no conversation {conversation!r}. Call list_conversations to see its "
+                    "conversations, or omit conversation for its default thread."
+                )
+            return conversation
+        if self.settings.conversation != "per-session":
+            return None
+        existing = self.request.session_thread(agent_id)
+        if existing is not None or not start:
+            return existing
+        created = await self.letta.conversations.create(agent_id=agent_id, summary="letta-mcp session")
+        self.request.remember_session_thread(agent_id, created.id)
+        return str(created.id)
 
     async def check_block_scope(self, block_id: str) -> None:
         """A scoped caller reaches a block only through an agent in its scope."""

@@ -6,8 +6,18 @@ from typing import Any, Literal
 
 from letta_mcp.backends.rest._base import RestBase, block_summary, given, iso, page_cursor
 from letta_mcp.errors import InvalidInput
-from letta_mcp.models import Agent, AgentContext, AgentList, AgentSummary, Block, Deleted, ToolRuleOut
-from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy
+from letta_mcp.models import (
+    Agent,
+    AgentContext,
+    AgentList,
+    AgentSummary,
+    Block,
+    Deleted,
+    ModelInfo,
+    ModelList,
+    ToolRuleOut,
+)
+from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy, unknown_handle
 from letta_mcp.uris import agent_uri
 
 Include = Literal[
@@ -138,10 +148,12 @@ class RestAgents(RestBase, Agents):
         if existing is not None:
             return existing
         rules = rules_in(tool_rules)
+        model = await self.check_handle("model", model, "LETTA_MCP_DEFAULT_MODEL")
+        embedding = await self.check_handle("embedding", embedding, "LETTA_MCP_DEFAULT_EMBEDDING")
         created = await self.letta.agents.create(
             name=name,
-            model=model or self.settings.default_model,
-            embedding=embedding or self.settings.default_embedding,
+            model=model,
+            embedding=embedding,
             memory_blocks=[b.model_dump(exclude_none=True) for b in memory_blocks or []],  # type: ignore[misc]
             enable_sleeptime=sleeptime,
             **given(
@@ -196,6 +208,8 @@ class RestAgents(RestBase, Agents):
                 "context_window_limit, system, secrets."
             )
         agent_id = await self.resolve_agent(agent)
+        if model is not None:
+            await self.check_handle("model", model, None)
         await self.letta.agents.update(agent_id, **changes)
         await self.request.resources_updated([agent_uri(agent_id)])
         await self.request.agents_changed(listed=name is not None)
@@ -207,6 +221,23 @@ class RestAgents(RestBase, Agents):
         await self.letta.agents.delete(agent_id)
         await self.request.agents_changed()
         return Deleted(id=agent_id, name=found.name, what="agent")
+
+    async def list_models(self) -> ModelList:
+        llms, embeddings = await self.backend.handles(self.letta)
+        return ModelList(
+            models=[ModelInfo(handle=h, context_window=w) for h, w in llms],
+            embeddings=[ModelInfo(handle=h, context_window=w) for h, w in embeddings],
+        )
+
+    async def check_handle(self, kind: Literal["model", "embedding"], handle: str | None, setting: str | None) -> str:
+        """`handle`, or the default from settings, once this Letta is known to offer it."""
+        default = self.settings.default_model if kind == "model" else self.settings.default_embedding
+        chosen = handle or default
+        llms, embeddings = await self.backend.handles(self.letta)
+        known = [h for h, _ in (llms if kind == "model" else embeddings)]
+        if chosen not in known:
+            raise InvalidInput(unknown_handle(kind, chosen, known, setting if handle is None else None))
+        return chosen
 
     async def agent_context(self, agent: str) -> AgentContext:
         agent_id = await self.resolve_agent(agent)

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from letta_mcp.backends.rest._base import RestBase, given, iso
+from letta_mcp.backends.rest.archives import RestArchives
 from letta_mcp.models import Deleted, Passage, PassageList
 from letta_mcp.toolsets.archival import Archival
 
 
+def passage(p: Any) -> Passage:
+    return Passage(id=p.id or "", text=p.text, tags=list(p.tags or []), created_at=iso(p.created_at))
+
+
 class RestArchival(RestBase, Archival):
-    async def insert_archival(self, agent: str, text: str, tags: list[str] | None = None) -> Passage:
+    async def _archive(self, agent_id: str, archive: str) -> str:
+        """A shared archive attached to the agent (the agent is what puts it in the caller's reach)."""
+        return await RestArchives(self.request).archive_id(archive, agent_id)
+
+    async def insert_archival(
+        self, agent: str, text: str, tags: list[str] | None = None, archive: str | None = None
+    ) -> Passage:
         agent_id = await self.resolve_agent(agent)
+        if archive:
+            archive_id = await self._archive(agent_id, archive)
+            return passage(await self.letta.archives.passages.create(archive_id, text=text, **given(tags=tags)))
         created = await self.letta.agents.passages.create(agent_id, text=text, **given(tags=tags))
-        p = created[0]
-        return Passage(id=p.id or "", text=p.text, tags=list(p.tags or []), created_at=iso(p.created_at))
+        return passage(created[0])
 
     async def search_archival(
         self,
@@ -26,9 +39,19 @@ class RestArchival(RestBase, Archival):
         limit: int = 10,
         after: datetime | None = None,
         before: datetime | None = None,
+        archive: str | None = None,
     ) -> PassageList:
         agent_id = await self.resolve_agent(agent)
         mode: Literal["any", "all"] = "all" if match_all_tags else "any"
+        if archive:
+            archive_id = await self._archive(agent_id, archive)
+            hits = await self.letta.passages.search(
+                archive_id=archive_id,
+                query=query,
+                limit=limit,
+                **given(tags=tags, tag_match_mode=mode if tags else None, start_date=after, end_date=before),
+            )
+            return PassageList(passages=[passage(h.passage) for h in hits])
         found = await self.letta.agents.passages.search(
             agent_id,
             query=query,

@@ -16,7 +16,8 @@ from letta_mcp.toolsets.messages import Messages, Role
 
 
 def _newest_first(items: list[Any]) -> list[Any]:
-    """Letta 0.16 returns a `desc` page oldest first (it reverses twice); newer servers may not. Normalise."""
+    """Letta 0.16 returns an agent's `desc` page oldest first (it reverses twice); newer servers may not, and a
+    conversation's page comes in the order asked. Normalise."""
     dated = len(items) > 1 and getattr(items[0], "date", None) and getattr(items[-1], "date", None)
     if dated and items[0].date > items[-1].date:
         return list(items)
@@ -51,21 +52,24 @@ def _hits(payload: Any, limit: int) -> list[SearchHit]:
 
 class RestMessages(RestBase, Messages):
     def conversation(self) -> Conversation:
-        return Conversation(self.request.ctx, self.backend, self.letta, self.settings.timeout)
+        return Conversation(self.request.ctx, self.backend, self.letta, self.settings.timeout, self.request.spawn)
 
     async def send_message(
         self,
         agent: str,
         message: str,
+        conversation: str | None = None,
         include_reasoning: bool = False,
         include_tool_calls: bool = False,
         wait_seconds: float | None = None,
     ) -> Reply:
         agent_id = await self.resolve_agent(agent)
+        thread = await self.thread(agent_id, conversation, start=True)
         wait = self.settings.wait_seconds if wait_seconds is None else wait_seconds
-        return await self.conversation().converse(
-            agent_id, message, wait, Detail(include_reasoning, include_tool_calls)
+        reply = await self.conversation().converse(
+            agent_id, thread, message, wait, Detail(include_reasoning, include_tool_calls)
         )
+        return reply.model_copy(update={"conversation_id": thread}) if thread else reply
 
     async def get_run(
         self,
@@ -89,12 +93,14 @@ class RestMessages(RestBase, Messages):
     async def list_messages(
         self,
         agent: str,
+        conversation: str | None = None,
         order: Literal["newest_first", "oldest_first"] = "newest_first",
         roles: list[Role] | None = None,
         limit: int = 20,
         cursor: str | None = None,
     ) -> MessageList:
         agent_id = await self.resolve_agent(agent)
+        thread = await self.thread(agent_id, conversation, start=False)
         wanted = set(roles or ())
         newest_first = order == "newest_first"
         found: list[Any] = []
@@ -104,10 +110,8 @@ class RestMessages(RestBase, Messages):
         for _ in range(20):
             # Letta's cursors are chronological: `before` walks back in time, `after` forward.
             cursor_arg = given(before=edge) if newest_first else given(after=edge)
-            page = await self.letta.agents.messages.list(
-                agent_id, limit=batch, order="desc" if newest_first else "asc", **cursor_arg
-            )
-            items = _newest_first(page.items) if newest_first else list(page.items)
+            page = await self._page(agent_id, thread, batch, "desc" if newest_first else "asc", cursor_arg)
+            items = _newest_first(page.items) if newest_first and thread is None else list(page.items)
             found += [m for m in items if not wanted or message_type(m) in wanted]
             if len(items) < batch or len(found) > limit:
                 break
@@ -119,6 +123,16 @@ class RestMessages(RestBase, Messages):
         more = keep < len(found)
         return MessageList(
             messages=[to_message(m) for m in found[:keep]], next_cursor=found[keep - 1].id if more and keep else None
+        )
+
+    async def _page(
+        self, agent_id: str, thread: str | None, limit: int, order: Literal["asc", "desc"], cursor: dict[str, Any]
+    ) -> Any:
+        """One page of a thread's messages: a conversation's, or the agent's default thread."""
+        if thread is not None:
+            return await self.letta.conversations.messages.list(thread, limit=limit, order=order, **cursor)
+        return await self.letta.agents.messages.list(
+            agent_id, limit=limit, order=order, conversation_id="default", **cursor
         )
 
     async def search_messages(self, agent: str, query: str, limit: int = 10) -> MessageSearch:

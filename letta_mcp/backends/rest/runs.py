@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -103,25 +103,61 @@ class Streamed:
             await report(progress, chunk)
 
 
+def _in_thread(reply: Reply, run: Any) -> Reply:
+    """The reply, saying which conversation its run belongs to (none for the default thread)."""
+    thread = getattr(run, "conversation_id", None)
+    return reply.model_copy(update={"conversation_id": thread}) if thread and thread != "default" else reply
+
+
+async def _drain(stream: Any) -> None:
+    """Read the rest of a turn's stream, so that Letta finishes the turn (its outcome is in the run)."""
+    try:
+        async for _ in stream:
+            pass
+    except Exception:
+        logger.info("the rest of a handed-back turn's stream broke off", exc_info=True)
+    finally:
+        await stream.close()
+
+
 class Conversation:
     """One turn of one agent, run in Letta within a deadline."""
 
-    def __init__(self, ctx: Ctx | None, backend: Connection, letta: AsyncLetta, settings_timeout: float) -> None:
+    def __init__(
+        self,
+        ctx: Ctx | None,
+        backend: Connection,
+        letta: AsyncLetta,
+        settings_timeout: float,
+        spawn: Callable[..., Any] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.backend = backend
         self.letta = letta
         self.timeout = settings_timeout
+        self.spawn = spawn
 
-    async def converse(self, agent_id: str, message: str, wait: float, detail: Detail) -> Reply:
-        """Send `message`; return the reply if the agent finishes within `wait` seconds, else a run handle."""
-        if self.backend.background_streams is False:
+    async def converse(
+        self, agent_id: str, conversation: str | None, message: str, wait: float, detail: Detail
+    ) -> Reply:
+        """Send `message` (in `conversation`, or the agent's default thread); return the reply if the agent
+        finishes within `wait` seconds, else a run handle."""
+        if self.backend.background_streams is False and conversation is None:
             return await self._converse_polling(agent_id, message, wait, detail)
-        stream = await self._start_stream(agent_id, message, wait)
+        stream = None
+        if self.backend.background_streams is not False:
+            stream = await self._start_stream(agent_id, conversation, message, wait, background=True)
+        if stream is None and conversation is None:
+            return await self._converse_polling(agent_id, message, wait, detail)
         if stream is None:
-            return await self._converse_polling(agent_id, message, wait, detail)
+            # A conversation has no asynchronous run to poll: stream the turn itself, and past the deadline
+            # keep reading it in the background so the turn finishes in Letta and get_run finds it.
+            stream = await self._start_stream(agent_id, conversation, message, wait, background=False)
         got = Streamed()
+        keep_reading = False
         try:
             await self._read(stream, got, wait)
+            keep_reading = not got.finished and self.backend.background_streams is False
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 await self.cancel_quietly(agent_id, got.run_id)
@@ -133,18 +169,31 @@ class Conversation:
             logger.warning("stream of run %s broke (%s); handing back the run id", got.run_id, type(exc).__name__)
             return running(agent_id, got.run_id, got.messages, wait, detail)
         finally:
-            with anyio.CancelScope(shield=True):
-                await stream.close()
+            if not keep_reading:
+                with anyio.CancelScope(shield=True):
+                    await stream.close()
+        if keep_reading and self.spawn is not None:
+            self.spawn(_drain, stream)
         return self._outcome(agent_id, got, wait, detail)
 
-    async def _start_stream(self, agent_id: str, message: str, wait: float) -> Any:
-        """The turn's background stream, or None when this Letta cannot run one (no Redis)."""
+    async def _start_stream(
+        self, agent_id: str, conversation: str | None, message: str, wait: float, *, background: bool
+    ) -> Any:
+        """The turn's stream, or None when this Letta cannot run a background one (no Redis)."""
         timeout = httpx.Timeout(max(self.timeout, wait + 10), connect=self.backend.settings.connect_timeout)
+        options: dict[str, Any] = {"streaming": True, "include_pings": True, "timeout": timeout}
+        if background:
+            options["background"] = True
         try:
-            stream = await self.letta.agents.messages.create(
-                agent_id, input=message, streaming=True, background=True, include_pings=True, timeout=timeout
-            )
+            if conversation is None:
+                stream = await self.letta.agents.messages.create(agent_id, input=message, **options)
+            else:
+                stream = await self.letta.conversations.messages.create(conversation, input=message, **options)
+            if not background:
+                return stream
         except lc.APIStatusError as exc:
+            if not background:
+                raise
             said = str(getattr(exc, "body", "") or exc).lower()
             if exc.status_code != 503 or not ("redis" in said or "background" in said):
                 raise
@@ -235,6 +284,7 @@ class Conversation:
             await anyio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
         messages = await self.run_messages(run_id)
         if status not in TERMINAL:
-            return running(run.agent_id, run_id, messages, wait, detail)
+            return _in_thread(running(run.agent_id, run_id, messages, wait, detail), run)
         stop = str(run.stop_reason) if run.stop_reason else None
-        return build_reply(run.agent_id, messages, status=status, run_id=run_id, stop_reason=stop, detail=detail)
+        reply = build_reply(run.agent_id, messages, status=status, run_id=run_id, stop_reason=stop, detail=detail)
+        return _in_thread(reply, run)

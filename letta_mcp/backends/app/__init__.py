@@ -1,0 +1,167 @@
+"""The App Server backend: Letta Code's runtime (`letta server`), where local agents live, over its WebSocket.
+
+Only this package speaks the App Server's protocol. One socket per process (`socket.AppSocket`);
+turns are followed from their events (`turns`); memory blocks are MemFS files (`memfs`). What the App
+Server has no frame for is not served, so it is never listed: archival memory, Letta tools, shared
+blocks, folders, agent files, Letta-side MCP servers, archives, history search.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from letta_mcp.backends.app.memfs import label_of
+from letta_mcp.backends.app.socket import AppSocket, http_url
+from letta_mcp.backends.app.turns import Turns
+from letta_mcp.callers import Caller
+from letta_mcp.config import Settings, shown_url
+from letta_mcp.errors import LettaMCPError
+from letta_mcp.uris import agent_block_uri, agent_uri
+
+if TYPE_CHECKING:
+    from letta_mcp.state import RequestState
+
+logger = logging.getLogger(__name__)
+
+SERVED = frozenset(
+    {
+        "list_agents",
+        "get_agent",
+        "create_agent",
+        "update_agent",
+        "delete_agent",
+        "list_models",
+        "send_message",
+        "get_run",
+        "cancel_run",
+        "list_messages",
+        "list_blocks",
+        "get_block",
+        "update_block",
+        "edit_block",
+        "memory_history",
+        "list_conversations",
+        "create_conversation",
+        "fork_conversation",
+        "ask",
+    }
+)
+"""Every tool this backend carries out (the rest have no App Server frame)."""
+
+_IMPLEMENTATIONS = {
+    "agents": "letta_mcp.backends.app.agents:AppAgents",
+    "messages": "letta_mcp.backends.app.messages:AppMessages",
+    "memory": "letta_mcp.backends.app.memory:AppMemory",
+    "conversations": "letta_mcp.backends.app.conversations:AppConversations",
+    "ask": "letta_mcp.backends.app.ask:AppAsk",
+}
+MODELS_SECONDS = 60.0
+
+MemoryChanged = Callable[[list[str]], Awaitable[None]]
+"""Told the resource URIs a `memory_updated` push changed."""
+
+
+class AppBackend:
+    """Letta's App Server, over one WebSocket."""
+
+    name = "app"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = shown_url(settings.base_url)
+        token = settings.api_key.get_secret_value() if settings.api_key is not None else None
+        self.socket = AppSocket(
+            settings.base_url,
+            token,
+            timeout=settings.timeout,
+            connect_timeout=settings.connect_timeout,
+            shown=self.url,
+        )
+        self.turns = Turns()
+        self.socket.listen(self.turns.on_frame)
+        self.socket.listen(self._on_push)
+        self.on_memory_changed: list[MemoryChanged] = []
+        self._models: tuple[float, list[tuple[str, int | None]]] | None = None
+        self._classes: dict[str, type[Any]] = {}
+
+    def serves(self, tool: str) -> bool:
+        return tool in SERVED
+
+    def implementation(self, toolset: str, request: RequestState) -> Any:
+        cls = self._classes.get(toolset)
+        if cls is None:
+            module, _, name = _IMPLEMENTATIONS[toolset].partition(":")
+            cls = self._classes[toolset] = getattr(importlib.import_module(module), name)
+        return cls(request)
+
+    def start(self, spawn: Callable[..., Any]) -> None:
+        self.socket.attach(spawn)
+
+    async def models(self) -> list[tuple[str, int | None]]:
+        """The model handles the App Server offers, with their context window (cached for a minute)."""
+        now = time.monotonic()
+        if self._models is None or now - self._models[0] > MODELS_SECONDS:
+            answer = await self.socket.request("list_models")
+            entries = answer.get("entries") or []
+            available = set(answer.get("available_handles") or [])
+            found = [
+                (str(e["handle"]), (e.get("updateArgs") or {}).get("context_window"))
+                for e in entries
+                if e.get("handle") and (not available or e["handle"] in available)
+            ]
+            self._models = (now, found)
+        return self._models[1]
+
+    async def _on_push(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") != "memory_updated" or not self.on_memory_changed:
+            return
+        # The push names paths, not the agent: it concerns the agents this process is talking to.
+        running = [t.agent_id for t in self.turns.running()]
+        agents = running or list(self.turns.touched)
+        uris: list[str] = []
+        for agent_id in agents:
+            uris.append(agent_uri(agent_id))
+            uris += [agent_block_uri(agent_id, label_of(p)) for p in frame.get("affected_paths") or [] if p != "*"]
+        for callback in self.on_memory_changed:
+            await callback(uris)
+
+    def describe(self, exc: BaseException, *, tool: str, write: bool, secrets: list[str]) -> LettaMCPError | None:
+        from letta_mcp.backends.app.errors import describe
+
+        return describe(exc, write=write)
+
+    def retry_delay(self, exc: BaseException, attempt: int) -> float | None:
+        from letta_mcp.backends.app.errors import retry_delay
+
+        return retry_delay(exc, attempt)
+
+    def secrets(self, caller: Caller) -> list[str]:
+        key = self.settings.api_key
+        return [key.get_secret_value()] if key is not None else []
+
+    def warm(self) -> None:
+        importlib.import_module("websockets")
+        for path in _IMPLEMENTATIONS.values():
+            importlib.import_module(path.partition(":")[0])
+
+    async def ready(self) -> None:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=self.settings.connect_timeout + 2) as http:
+            response = await http.get(http_url(self.settings.base_url, "/readyz"))
+            response.raise_for_status()
+
+    async def diagnose(self) -> list[tuple[bool, str]]:
+        from letta_mcp.backends.app.doctor import diagnose
+
+        return await diagnose(self)
+
+    async def aclose(self) -> None:
+        await self.socket.aclose()
+
+
+__all__ = ["SERVED", "AppBackend"]

@@ -1,0 +1,183 @@
+"""The `agents` toolset on Letta's App Server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from letta_mcp.backends.app._base import AppBase, block_summary, summary, tags_of
+from letta_mcp.backends.app.memfs import MemoryFile
+from letta_mcp.errors import InvalidInput
+from letta_mcp.models import Agent, AgentContext, AgentList, Block, Deleted, ModelInfo, ModelList
+from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy, unknown_handle
+from letta_mcp.uris import agent_uri
+
+_NOT_HERE = "Letta's App Server has no {what}: leave {arg} out."
+
+
+def detail(a: dict[str, Any], memory: list[MemoryFile], existed: bool | None = None) -> Agent:
+    llm = a.get("llm_config") or {}
+    return Agent(
+        id=a["id"],
+        name=a.get("name") or "",
+        description=a.get("description") or None,
+        model=a.get("model"),
+        context_window=llm.get("context_window") or (a.get("model_settings") or {}).get("context_window_limit"),
+        tags=tags_of(a),
+        tools=sorted(t.get("name", "") if isinstance(t, dict) else str(t) for t in a.get("tools") or []),
+        blocks=[block_summary(f) for f in memory],
+        existed=existed,
+    )
+
+
+def _refuse(**given: Any) -> None:
+    """Arguments that mean nothing on the App Server: refused by name, so the model drops them."""
+    what = {
+        "embedding": "archival memory (so no embedding)",
+        "tools": "Letta tools to attach",
+        "tool_rules": "tool rules",
+        "secrets": "tool secrets",
+        "sleeptime": "sleep-time agents",
+    }
+    for arg, value in given.items():
+        if value:
+            raise InvalidInput(_NOT_HERE.format(what=what[arg], arg=arg))
+
+
+class AppAgents(AppBase, Agents):
+    async def list_agents(
+        self,
+        name: str | None = None,
+        tags: list[str] | None = None,
+        match_all_tags: bool = False,
+        query: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> AgentList:
+        wanted = set(tags or [])
+        found = []
+        for a in await self.agents():
+            own = set(a.get("tags") or [])
+            if name is not None and a.get("name") != name:
+                continue
+            if wanted and not (wanted <= own if match_all_tags else wanted & own):
+                continue
+            if query and query.lower() not in (a.get("name") or "").lower():
+                continue
+            found.append(a)
+        start = next((i + 1 for i, a in enumerate(found) if a["id"] == cursor), 0) if cursor else 0
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return AgentList(agents=[summary(a) for a in page], next_cursor=page[-1]["id"] if more and page else None)
+
+    async def get_agent(self, agent: str) -> Agent:
+        found = await self.agent(agent)
+        return detail(found, await self.memory(found["id"]))
+
+    async def create_agent(
+        self,
+        name: str,
+        description: str | None = None,
+        memory_blocks: list[MemoryBlockIn] | None = None,
+        model: str | None = None,
+        embedding: str | None = None,
+        tools: list[str] | None = None,
+        tool_rules: list[ToolRuleIn] | None = None,
+        tags: list[str] | None = None,
+        context_window_limit: int | None = None,
+        sleeptime: bool = False,
+        secrets: dict[str, str] | None = None,
+        unique_by: UniqueBy = "name",
+    ) -> Agent:
+        _refuse(embedding=embedding, tools=tools, tool_rules=tool_rules, secrets=secrets, sleeptime=sleeptime)
+        tags = self.scope_tags(tags)
+        if unique_by == "tags" and not tags:
+            raise InvalidInput("unique_by='tags' needs tags: give the tags that identify this agent.")
+        if unique_by != "none":
+            for a in await self.agents():
+                same = a.get("name") == name if unique_by == "name" else set(tags or []) <= set(a.get("tags") or [])
+                if same:
+                    return detail(a, await self.memory(a["id"]), existed=True)
+        body: dict[str, Any] = {
+            "name": name,
+            # Always a model: without one the App Server gives the agent one that points nowhere.
+            "model": await self.check_model(model, "LETTA_MCP_DEFAULT_MODEL" if model is None else None),
+            "memory_blocks": [b.model_dump(exclude_none=True) for b in memory_blocks or []],
+        }
+        for key, value in (
+            ("description", description),
+            ("tags", tags),
+            ("context_window_limit", context_window_limit),
+        ):
+            if value is not None:
+                body[key] = value
+        created = (await self.socket.request("agent_create", body=body))["agent"]
+        await self.request.agents_changed()
+        return detail(created, await self.memory(created["id"]), existed=False)
+
+    async def check_model(self, handle: str | None, setting: str | None) -> str:
+        chosen = handle or self.settings.default_model
+        known = [h for h, _ in await self.backend.models()]
+        if chosen not in known:
+            raise InvalidInput(unknown_handle("model", chosen, known, setting))
+        return chosen
+
+    async def update_agent(
+        self,
+        agent: str,
+        name: str | None = None,
+        description: str | None = None,
+        model: str | None = None,
+        tags: list[str] | None = None,
+        context_window_limit: int | None = None,
+        system: str | None = None,
+        secrets: dict[str, str] | None = None,
+    ) -> Agent:
+        _refuse(secrets=secrets)
+        body: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "name": name,
+                "description": description,
+                "tags": self.scope_tags(tags) if tags is not None else None,
+                "context_window_limit": context_window_limit,
+                "system": system,
+            }.items()
+            if v is not None
+        }
+        if model is not None:
+            body["model"] = await self.check_model(model, None)
+        if not body:
+            raise InvalidInput(
+                "Nothing to change: pass at least one of name, description, model, tags, context_window_limit, system."
+            )
+        agent_id = await self.resolve_agent(agent)
+        updated = (await self.socket.request("agent_update", agent_id=agent_id, body=body))["agent"]
+        await self.request.resources_updated([agent_uri(agent_id)])
+        await self.request.agents_changed(listed=name is not None)
+        return detail(updated, await self.memory(agent_id))
+
+    async def delete_agent(self, agent: str) -> Deleted:
+        found = await self.agent(agent)
+        await self.socket.request("agent_delete", agent_id=found["id"])
+        await self.request.agents_changed()
+        return Deleted(id=found["id"], name=found.get("name"), what="agent")
+
+    async def list_models(self) -> ModelList:
+        return ModelList(
+            models=[ModelInfo(handle=h, context_window=w) for h, w in await self.backend.models()], embeddings=[]
+        )
+
+    async def agent_context(self, agent: str) -> AgentContext:
+        found = await self.agent(agent)
+        memory = await self.memory(found["id"])
+        blocks = [
+            Block(id=f.path, label=f.label, description=f.description, value=f.body, chars=len(f.body)) for f in memory
+        ]
+        return AgentContext(agent=detail(found, memory), memory=blocks)
+
+    async def agent_names(self, prefix: str) -> list[str]:
+        agents = await self.agents()
+        ids = [a["id"] for a in agents if a["id"].startswith(prefix)]
+        if prefix.startswith("agent-"):
+            return ids
+        return [a.get("name") or "" for a in agents if (a.get("name") or "").lower().startswith(prefix.lower())] + ids

@@ -1,0 +1,190 @@
+"""The `memory` toolset on Letta's App Server: memory blocks are MemFS files, each write one git commit.
+
+A block is named by agent and label: `<label>.md`, or `system/<label>.md` for blocks compiled into the
+system prompt, or a path as the App Server lists it ('notes/todo.md'). The App Server validates every
+commit (size limits, the `system/MEMORY.md` index): a write it refuses leaves the new text staged on
+disk, where reads would show it as if it had worked, so letta-mcp puts the committed text back and
+says plainly that nothing was committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from letta_mcp.backends.app._base import AppBase, block_summary
+from letta_mcp.backends.app.memfs import MemoryFile, candidates, parse
+from letta_mcp.backends.app.socket import AppServerError
+from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
+from letta_mcp.models import Block, BlockEdit, BlockList, Commit, MemoryHistory
+from letta_mcp.toolsets.memory import (
+    DEFAULT_READ_CHARS,
+    PREVIEW_CHARS,
+    Edit,
+    Memory,
+    apply_edit,
+    no_such_label,
+    page_of,
+)
+from letta_mcp.uris import agent_block_uri
+
+COMMIT_PREFIX = "letta-mcp:"
+
+
+def _name_block(agent: str | None, label: str | None, block_id: str | None) -> tuple[str, str]:
+    """Blocks here are an agent's files: agent and label (or a path) name one; a bare block_id cannot."""
+    if block_id and not (agent and label):
+        raise InvalidInput(
+            "Letta's App Server keeps memory per agent: name the block by agent and label (or its path, as "
+            "list_blocks shows it as id)."
+        )
+    if not (agent and (label or block_id)):
+        raise InvalidInput("Name the block: give agent and label (see list_blocks).")
+    return agent, str(label or block_id)
+
+
+class AppMemory(AppBase, Memory):
+    async def _find(self, agent: str | None, label: str | None, block_id: str | None) -> tuple[str, MemoryFile]:
+        """The agent's id and its memory file for this label or path."""
+        agent_ref, name = _name_block(agent, label, block_id)
+        agent_id = await self.resolve_agent(agent_ref)
+        files = {f.path: f for f in await self.memory(agent_id)}
+        for path in candidates(name):
+            if path in files:
+                return agent_id, files[path]
+        raise NotFound(no_such_label(agent_ref, name))
+
+    async def _write(self, agent_id: str, before: MemoryFile, after: MemoryFile, what: str) -> None:
+        """Commit the new text; when the App Server refuses the commit, put the committed text back."""
+        try:
+            await self.socket.request(
+                "write_memory_file",
+                agent_id=agent_id,
+                path=after.path,
+                content=after.text(),
+                commit_message=f"{COMMIT_PREFIX} {what} {after.label}",
+            )
+        except AppServerError as exc:
+            said = exc.said
+            problems = said[said.find("Fix these problems:") :] if "Fix these problems:" in said else said
+            problems = " ".join(problems.replace("Fix these problems:", "").split())[:400]
+            restored = await self._restore(agent_id, before)
+            state = (
+                "The file still holds its committed text."
+                if restored
+                else "The new text is staged on disk, uncommitted: reads may show it until the next commit."
+            )
+            raise LettaMCPError(
+                f"Letta's App Server refused to commit {after.path} ({problems}). Nothing was committed. {state}"
+            ) from None
+        await self.request.resources_updated([agent_block_uri(agent_id, after.label)])
+
+    async def _restore(self, agent_id: str, before: MemoryFile) -> bool:
+        try:
+            await self.socket.request(
+                "write_memory_file",
+                agent_id=agent_id,
+                path=before.path,
+                content=before.text(),
+                commit_message=f"{COMMIT_PREFIX} restore {before.label}",
+            )
+        except Exception:  # noqa: BLE001 — said in the error the caller gets
+            return False
+        return True
+
+    async def list_blocks(
+        self, agent: str | None = None, label: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> BlockList:
+        if not agent:
+            raise InvalidInput("Letta's App Server keeps memory per agent: pass agent to list its blocks.")
+        agent_id = await self.resolve_agent(agent)
+        files = [f for f in await self.memory(agent_id) if label is None or f.label == label]
+        start = next((i + 1 for i, f in enumerate(files) if f.path == cursor), 0) if cursor else 0
+        page = files[start : start + limit]
+        more = start + limit < len(files)
+        return BlockList(blocks=[block_summary(f) for f in page], next_cursor=page[-1].path if more and page else None)
+
+    async def get_block(
+        self,
+        agent: str | None = None,
+        label: str | None = None,
+        block_id: str | None = None,
+        offset: int = 0,
+        max_chars: int = DEFAULT_READ_CHARS,
+    ) -> Block:
+        _, f = await self._find(agent, label, block_id)
+        piece, next_offset = page_of(f.body, offset, max_chars)
+        return Block(
+            id=f.path,
+            label=f.label,
+            description=f.description,
+            value=piece,
+            chars=len(f.body),
+            offset=offset,
+            next_offset=next_offset,
+        )
+
+    async def update_block(
+        self, value: str, agent: str | None = None, label: str | None = None, block_id: str | None = None
+    ) -> BlockEdit:
+        agent_id, before = await self._find(agent, label, block_id)
+        after = before.with_body(value)
+        await self._write(agent_id, before, after, "update_block")
+        return BlockEdit(
+            id=after.path,
+            label=after.label,
+            chars=len(value),
+            changed=f"replaced {len(before.body)} chars with {len(value)}",
+            preview=value[:PREVIEW_CHARS],
+        )
+
+    async def edit_block(
+        self,
+        agent: str | None = None,
+        label: str | None = None,
+        block_id: str | None = None,
+        old_text: str | None = None,
+        new_text: str | None = None,
+        insert_text: str | None = None,
+        line: int | None = None,
+    ) -> BlockEdit:
+        edit = Edit.of(old_text, new_text, insert_text, line)
+        agent_id, before = await self._find(agent, label, block_id)
+        edited = apply_edit(before.body, edit, before.label)
+        after = before.with_body(edited.value)
+        await self._write(agent_id, before, after, "edit_block")
+        return BlockEdit(
+            id=after.path,
+            label=after.label,
+            chars=len(edited.value),
+            changed=edited.changed,
+            preview=edited.preview[: PREVIEW_CHARS * 2],
+        )
+
+    async def memory_history(self, agent: str, label: str | None = None, limit: int = 20) -> MemoryHistory:
+        agent_id = await self.resolve_agent(agent)
+        path = ""
+        if label:
+            _, f = await self._find(agent_id, label, None)
+            path = f.path
+        query: dict[str, Any] = {"agent_id": agent_id, "limit": limit}
+        if path:
+            query["file_path"] = path
+        answer = await self.socket.request("memory_history", **query)
+        commits = [
+            Commit(sha=c["sha"], message=c.get("message") or "", date=c.get("timestamp"), author=c.get("author_name"))
+            for c in answer.get("commits") or []
+        ]
+        return MemoryHistory(agent_id=agent_id, path=path or None, commits=commits)
+
+    async def block_text(self, agent: str | None, label: str | None, block_id: str | None) -> str:
+        return (await self._find(agent, label, block_id))[1].body
+
+    async def labels(self, agent: str, prefix: str) -> list[str]:
+        agent_id = await self.resolve_agent(agent)
+        return [f.label for f in await self.memory(agent_id) if f.label.startswith(prefix)]
+
+    async def block_ids(self, prefix: str) -> list[str]:
+        return []
+
+
+__all__ = ["AppMemory", "parse"]

@@ -1,0 +1,225 @@
+"""The `messages` toolset on Letta's App Server: a turn is a runtime plus one `input`, followed to its end.
+
+The App Server runs an agent's tools itself. A tool that needs the user's approval arrives as a
+`control_request`: letta-mcp never grants it. The turn comes back with stop_reason
+'requires_approval', saying what the agent wants to run; the user approves or refuses it in Letta Code
+(or cancel_run refuses it), then get_run collects the reply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any, Literal
+
+import anyio
+
+from letta_mcp.backends.app._base import AppBase
+from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
+from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
+from letta_mcp.models import Detail, Message, MessageList, Reply, clip
+from letta_mcp.progress import Progress
+from letta_mcp.toolsets.messages import Messages, Role
+
+CLIENT_INFO = {"name": "letta-mcp", "title": "letta-mcp"}
+ABORT_WAIT = 10.0
+
+_TYPES = {
+    "user_message": "user",
+    "assistant_message": "assistant",
+    "reasoning_message": "reasoning",
+    "tool_call_message": "tool_call",
+    "approval_request_message": "tool_call",
+    "tool_return_message": "tool_return",
+    "system_message": "system",
+}
+
+
+def unknown_run(run_id: str) -> NotFound:
+    return NotFound(
+        f"No run {run_id!r} here. Letta's App Server keeps no runs to fetch later: get_run knows the turns this "
+        "letta-mcp process started, while it runs. Call list_messages to see what the agent said."
+    )
+
+
+def approval_note(turn: Turn) -> str:
+    body = turn.approval or {}
+    tool = body.get("tool_name") or "a tool"
+    wanted = clip(json.dumps(body.get("input") or {}, ensure_ascii=False), 300)
+    return (
+        f"The agent wants to run {tool} {wanted}, which needs the user's approval; letta-mcp never approves "
+        f"tools on anyone's behalf. Ask the user to approve or refuse it in Letta Code, then call get_run with "
+        f"run_id={turn.handle!r}; or call cancel_run to refuse it and stop the turn."
+    )
+
+
+def to_message(m: dict[str, Any]) -> Message:
+    kind = _TYPES.get(str(m.get("message_type")), str(m.get("message_type") or "").removesuffix("_message"))
+    tool = None
+    if kind == "tool_call":
+        call = m.get("tool_call") or {}
+        tool, text = call.get("name"), clip(str(call.get("arguments") or ""), 600)
+    elif kind == "tool_return":
+        tool, text = m.get("name"), clip(str(m.get("tool_return") or ""), 1500)
+    elif kind == "reasoning":
+        text = str(m.get("reasoning") or "")
+    else:
+        text = text_of(m.get("content"))
+        if kind == "user":
+            text = strip_reminders(text)
+    return Message(id=str(m.get("id") or ""), type=kind, date=m.get("date"), text=text, tool=tool)
+
+
+class AppMessages(AppBase, Messages):
+    async def send_message(
+        self,
+        agent: str,
+        message: str,
+        conversation: str | None = None,
+        include_reasoning: bool = False,
+        include_tool_calls: bool = False,
+        wait_seconds: float | None = None,
+    ) -> Reply:
+        agent_id = await self.resolve_agent(agent)
+        thread = await self.thread(agent_id, conversation, start=True)
+        busy = self.backend.turns.active((agent_id, thread))
+        if busy is not None:
+            raise InvalidInput(
+                f"The agent is still working on a message in this conversation (run {busy.handle}): call get_run "
+                "with that run_id first. Nothing was sent."
+            )
+        runtime = await self._runtime(agent_id, thread)
+        turn = self.backend.turns.start(agent_id, thread)
+        try:
+            await self.socket.request(
+                "input",
+                runtime=runtime,
+                payload={
+                    "kind": "create_message",
+                    "messages": [{"role": "user", "content": message}],
+                    "exclude_interactive_tools": True,
+                },
+            )
+        except BaseException:
+            self.backend.turns.forget(turn)
+            raise
+        wait = self.settings.wait_seconds if wait_seconds is None else wait_seconds
+        try:
+            return await self.follow(turn, wait, Detail(include_reasoning, include_tool_calls))
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self._abort(turn, quietly=True)
+            raise
+
+    async def _runtime(self, agent_id: str, conversation: str) -> dict[str, Any]:
+        started = await self.socket.request(
+            "runtime_start",
+            agent_id=agent_id,
+            conversation_id=conversation,
+            cwd=os.getcwd(),
+            mode="standard",
+            client_info=CLIENT_INFO,
+            wait_for_replay=True,
+        )
+        runtime: dict[str, Any] = started["runtime"]
+        return runtime
+
+    async def follow(self, turn: Turn, wait: float, detail: Detail) -> Reply:
+        """The turn's reply once it finishes, or where it stands at the deadline, reporting its steps."""
+        progress = Progress(self.request.ctx)
+        deadline = time.monotonic() + wait
+        while not turn.waiting and time.monotonic() < deadline:
+            with anyio.move_on_after(min(2.0, max(0.0, deadline - time.monotonic()))) as idle:
+                await turn.changed()
+            for step in turn.news():
+                await progress.step(step)
+            if idle.cancelled_caught and not turn.waiting:
+                await progress.working(turn.handle)
+        for step in turn.news():
+            await progress.step(step)
+        return self._outcome(turn, wait, detail)
+
+    def _outcome(self, turn: Turn, wait: float, detail: Detail) -> Reply:
+        if turn.lost is not None and not turn.finished.is_set():
+            raise LettaMCPError(
+                f"The connection to Letta's App Server broke during the turn ({turn.lost}). The message was "
+                "delivered: check list_messages before sending it again."
+            )
+        if turn.approval is not None:
+            return turn.reply(detail, approval_note(turn)).model_copy(update={"stop_reason": "requires_approval"})
+        if not turn.finished.is_set():
+            return turn.reply(
+                detail,
+                f"The agent is still working after {wait:g} s. Call get_run with run_id={turn.handle!r} "
+                "(and wait_seconds) for the reply; its partial output so far is above.",
+            )
+        if turn.status == "failed":
+            raise LettaMCPError(
+                f"The agent's turn failed on Letta's App Server (run {turn.handle}): {clip(turn.error or '', 500)}. "
+                "The message was delivered: check list_messages before sending it again."
+            )
+        return turn.reply(detail)
+
+    async def _abort(self, turn: Turn, *, quietly: bool) -> None:
+        try:
+            await self.socket.request(
+                "abort_message", runtime={"agent_id": turn.agent_id, "conversation_id": turn.conversation}
+            )
+        except Exception:
+            if not quietly:
+                raise
+        with anyio.move_on_after(ABORT_WAIT):
+            await turn.finished.wait()
+
+    async def get_run(
+        self, run_id: str, wait_seconds: float = 0, include_reasoning: bool = False, include_tool_calls: bool = False
+    ) -> Reply:
+        turn = self.backend.turns.get(run_id)
+        if turn is None:
+            raise unknown_run(run_id)
+        await self.agent(turn.agent_id)
+        wait = min(wait_seconds, self.settings.wait_seconds)
+        return await self.follow(turn, wait, Detail(include_reasoning, include_tool_calls))
+
+    async def cancel_run(self, run_id: str) -> Reply:
+        turn = self.backend.turns.get(run_id)
+        if turn is None:
+            raise unknown_run(run_id)
+        await self.agent(turn.agent_id)
+        if not turn.finished.is_set():
+            await self._abort(turn, quietly=False)
+        return self._outcome(turn, 0, Detail()) if turn.status != "failed" else turn.reply(Detail())
+
+    async def list_messages(
+        self,
+        agent: str,
+        conversation: str | None = None,
+        order: Literal["newest_first", "oldest_first"] = "newest_first",
+        roles: list[Role] | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> MessageList:
+        agent_id = await self.resolve_agent(agent)
+        thread = await self.thread(agent_id, conversation, start=False)
+        wanted = set(roles or ())
+        found: list[Message] = []
+        before = cursor
+        # The App Server pages newest first (next_before); the filter by kind happens here.
+        for _ in range(20):
+            query: dict[str, Any] = {"agent_id": agent_id, "limit": 100}
+            if before:
+                query["before"] = before
+            answer = await self.socket.request("conversation_messages_list", conversation_id=thread, query=query)
+            page = [to_message(m) for m in answer.get("messages") or []]
+            found += [m for m in page if not wanted or m.type in wanted]
+            before = answer.get("next_before")
+            if not answer.get("has_more") or not before or (order == "newest_first" and len(found) > limit):
+                break
+        if order == "oldest_first":
+            found.reverse()
+            start = next((i + 1 for i, m in enumerate(found) if m.id == cursor), 0) if cursor else 0
+            found = found[start:]
+        page = found[:limit]
+        more = len(found) > limit
+        return MessageList(messages=page, next_cursor=page[-1].id if more and page else None)

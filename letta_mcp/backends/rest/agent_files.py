@@ -1,0 +1,66 @@
+"""The `agent_files` toolset on Letta's REST API: export and import Letta agent files (.af)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from letta_mcp.backends.rest._base import RestBase, given
+from letta_mcp.backends.rest.agents import summary
+from letta_mcp.errors import InvalidInput
+from letta_mcp.localfiles import read_local, within_limit, write_local
+from letta_mcp.models import ExportedAgent, ImportedAgents
+from letta_mcp.toolsets.agent_files import AF_MIME, AgentFilesToolset
+
+
+def _counts(document: Any) -> tuple[int, int, int]:
+    """Blocks, messages and tools in a .af document (v2: separate lists; v1: inline)."""
+    if not isinstance(document, dict):
+        return 0, 0, 0
+    agents = document.get("agents") or [document]
+    messages = sum(len(a.get("messages") or []) for a in agents if isinstance(a, dict))
+    blocks = len(document.get("blocks") or []) or sum(
+        len(a.get("core_memory") or a.get("memory_blocks") or []) for a in agents if isinstance(a, dict)
+    )
+    return blocks, messages, len(document.get("tools") or [])
+
+
+class RestAgentFiles(RestBase, AgentFilesToolset):
+    async def export_agent(self, agent: str, path: str | None = None, messages: bool = True) -> ExportedAgent:
+        if path is not None and self.settings.transport != "stdio":
+            raise InvalidInput("path works only on a stdio server (the file goes on the user's machine): omit it.")
+        agent_id = await self.resolve_agent(agent)
+        found = await self.letta.agents.retrieve(agent_id)
+        text = await self.letta.agents.export_file(agent_id, scrub_messages=not messages)
+        blocks, count, tools = _counts(json.loads(text))
+        out = ExportedAgent(
+            agent_id=agent_id, name=found.name, bytes=len(text.encode()), blocks=blocks, messages=count, tools=tools
+        )
+        if path is not None:
+            written = await write_local(path, text, self.settings, "omit it to get the file attached")
+            return out.model_copy(update={"path": written})
+        return out.with_attachment(f"letta://agents/{agent_id}/agent.af", AF_MIME, text)
+
+    async def import_agent(
+        self, path: str | None = None, agent_file: dict[str, Any] | None = None, name: str | None = None
+    ) -> ImportedAgents:
+        if (path is None) == (agent_file is None):
+            raise InvalidInput("Give the .af file as a path on this machine, or its JSON as agent_file — one of them.")
+        if path is not None:
+            data = await read_local(path, self.settings, "send agent_file instead")
+        else:
+            assert agent_file is not None
+            data = within_limit(json.dumps(agent_file).encode(), self.settings)
+        try:
+            json.loads(data)
+        except ValueError:
+            raise InvalidInput("The agent file is not JSON: a .af file is the JSON export_agent returns.") from None
+        imported = await self.letta.agents.import_file(
+            file=("agent.af", data, AF_MIME), append_copy_suffix=False, **given(name=name)
+        )
+        agents = [await self.letta.agents.retrieve(i, include=["agent.tags"]) for i in imported.agent_ids]
+        if self.scope is not None:
+            for a in agents:
+                await self.letta.agents.update(a.id, tags=self.scope_tags(list(a.tags or [])))
+        await self.request.agents_changed()
+        return ImportedAgents(agents=[summary(a) for a in agents])

@@ -1,0 +1,49 @@
+"""The `conversations` toolset: separate threads with one agent, sharing its memory but not its history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Protocol
+
+from pydantic import Field
+
+from letta_mcp.contract import declare, toolset
+from letta_mcp.models import ConversationInfo, ConversationList
+from letta_mcp.toolsets._args import AgentRef, ConversationRef, Cursor, Limit
+
+
+class Conversations(Protocol):
+    """The contract of the `conversations` toolset."""
+
+    @declare("List an agent's conversations", read_only=True)
+    async def list_conversations(self, agent: AgentRef, limit: Limit = 20, cursor: Cursor = None) -> ConversationList:
+        """List an agent's conversations (threads besides its default one), newest first: id and summary.
+
+        Pass an id as `conversation` to send_message or list_messages to use that thread.
+        """
+        ...
+
+    @declare("Start a conversation", read_only=False)
+    async def create_conversation(
+        self,
+        agent: AgentRef,
+        summary: Annotated[str | None, Field(max_length=500, description="What the thread is about.")] = None,
+    ) -> ConversationInfo:
+        """Start a new conversation with an agent: a thread with its own history that shares the agent's
+        memory. Next: send_message with conversation=<id>.
+        """
+        ...
+
+    @declare("Fork a conversation", read_only=False)
+    async def fork_conversation(self, agent: AgentRef, conversation: ConversationRef = None) -> ConversationInfo:
+        """Copy a conversation (default: the agent's default thread) into a new one that continues from
+        the same history, to try another direction without touching the original.
+        """
+        ...
+
+
+TOOLSET = toolset(
+    "conversations",
+    "Separate threads with one agent (shared memory, separate history).",
+    default=False,
+    contract=Conversations,
+)
