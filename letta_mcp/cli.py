@@ -6,18 +6,21 @@ stdout belongs to the protocol in stdio mode, so nothing here prints to it excep
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
 import typing
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 import anyio
 from pydantic import SecretStr, ValidationError
 
 from letta_mcp._version import __version__
-from letta_mcp.config import Settings, as_text, env_var, flag
+from letta_mcp.config import LOCAL, Settings, as_text, env_var, flag
 
 logger = logging.getLogger("letta_mcp")
 
@@ -122,22 +125,64 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = vars(build_parser().parse_args(argv))
     settings = load_settings(args)
     configure_logging(settings.log_level)
+    if settings.transport == "http":
+        from letta_mcp.auth import AuthConfigError
+        from letta_mcp.http import check_http_settings
+
+        try:
+            check_http_settings(settings)
+        except AuthConfigError as exc:
+            _fail(str(exc))
+    with local_letta(settings) as settings:
+        serve_forever(settings)
+
+
+def serve_forever(settings: Settings) -> None:
     from letta_mcp.server import create_server
 
     if settings.transport == "stdio":
         server = create_server(settings)
         anyio.run(server.run_stdio_async, backend_options=event_loop_options())
         return
-    from letta_mcp.auth import AuthConfigError
-    from letta_mcp.http import check_http_settings, serve
+    from letta_mcp.http import serve
 
-    try:
-        check_http_settings(settings)
-    except AuthConfigError as exc:
-        _fail(str(exc))
     if settings.workers > 1:
         export_settings(settings)
     serve(create_server(settings), settings)
+
+
+@contextlib.contextmanager
+def local_letta(settings: Settings) -> Iterator[Settings]:
+    """With --local (or LETTA_BASE_URL=local): an App Server of our own for as long as letta-mcp runs, and the
+    settings that point at it. It is stopped however letta-mcp ends: stdin closed, SIGTERM, Ctrl-C."""
+    if not (settings.local or settings.base_url == LOCAL):
+        yield settings
+        return
+    from letta_mcp.backends.app.local import LocalAppServer, LocalError
+
+    app = LocalAppServer(settings.letta_command)
+    try:
+        url = app.start()
+    except LocalError as exc:
+        _fail(str(exc))
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if settings.transport == "stdio":
+        # A stdio server has nothing to flush (Letta holds the state), but its stdin reader thread would keep
+        # a normal exit waiting: on a signal, stop the App Server and leave at once.
+        def stop_and_exit(signum: int, frame: Any) -> None:
+            app.stop()
+            os._exit(128 + signum)
+
+        for sig in previous:
+            signal.signal(sig, stop_and_exit)
+    try:
+        yield settings.model_copy(update={"base_url": url, "local": False})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def subcommand(name: str, argv: list[str]) -> int:
@@ -167,7 +212,8 @@ def subcommand(name: str, argv: list[str]) -> int:
         print(f"# {where(client)}", file=sys.stderr)
         print(config_block(client, settings, show_secrets=show, token=token))
         return 0
-    results = anyio.run(doctor, settings)
+    with local_letta(settings) as checked:
+        results = anyio.run(doctor, checked)
     for passed, line in results:
         print(("✓ " if passed else "✗ ") + line)
     return 0 if all(passed for passed, _ in results) else 1
@@ -182,8 +228,6 @@ def event_loop_options() -> dict[str, Any]:
 
 def export_settings(settings: Settings) -> None:
     """Put the effective settings (flags included) in the environment that worker processes inherit."""
-    import os
-
     for name in settings.model_fields_set:
         os.environ[env_var(name)] = as_text(getattr(settings, name))
 

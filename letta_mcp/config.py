@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         description="Start Letta Code's App Server (letta-mcp[local]) on a free loopback port with your ~/.letta, "
         "serve through it, and stop it on exit.",
     )
+    letta_command: str | None = Field(
+        None,
+        validation_alias=_env("LETTA_MCP_LETTA_COMMAND"),
+        description="--local: the Letta Code command that runs the App Server (default: the `letta` that "
+        "letta-mcp[local] installs, else the one on PATH).",
+    )
     api_key: SecretStr | None = Field(
         None,
         validation_alias=_env("LETTA_API_KEY"),

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 from letta_mcp._version import __version__
 from letta_mcp.asgi import send_json
 from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens, passthrough_caller
-from letta_mcp.config import Settings
+from letta_mcp.config import Settings, backend_kind
 from letta_mcp.server import LettaServer, create_server
 
 logger = logging.getLogger(__name__)
@@ -85,8 +85,13 @@ def check_http_settings(settings: Settings) -> None:
             f"refusing to serve HTTP on {settings.host} without authentication: set LETTA_MCP_AUTH to token, "
             "passthrough or oauth, or bind a loopback address (LETTA_MCP_HOST=127.0.0.1)"
         )
-    if settings.auth == "token":
-        load_tokens(settings)
+    tokens = load_tokens(settings) if settings.auth == "token" else []
+    own_keys = settings.auth == "passthrough" or any(entry.letta_api_key is not None for entry in tokens)
+    if own_keys and backend_kind(settings) == "app":
+        raise AuthConfigError(
+            "callers' own Letta keys (LETTA_MCP_AUTH=passthrough, a token's letta_api_key) need Letta's REST API: "
+            "the App Server backend keeps one connection, with LETTA_API_KEY as its token"
+        )
     if settings.conversation == "per-session":
         raise AuthConfigError(
             "LETTA_MCP_CONVERSATION=per-session needs a client session that lasts, as stdio has; stateless HTTP "

@@ -52,6 +52,16 @@ async def resources_updated(ctx: AnyCtx, uris: Iterable[str]) -> None:
             await _send(session, "send_resource_updated", uri)
 
 
+async def resources_changed_elsewhere(bus: Any, subscriptions: Subscriptions, uris: Iterable[str]) -> None:
+    """Tell subscribers that resources changed outside any request (the backend pushed the change)."""
+    from mcp.shared.subscriptions import ResourceUpdated
+
+    for uri in uris:
+        await bus.publish(ResourceUpdated(uri=uri))
+        for session in subscriptions.sessions_for(uri):
+            await _send(session, "send_resource_updated", uri)
+
+
 async def resource_list_changed(ctx: AnyCtx) -> None:
     """Tell clients that the set of resources changed (an agent was created, renamed or deleted)."""
     await _list_changed(ctx, "notify_resources_changed", "send_resource_list_changed")
@@ -72,4 +82,10 @@ async def _list_changed(ctx: AnyCtx, bus_method: str, session_method: str) -> No
         await _send(session, session_method)
 
 
-__all__ = ["resource_list_changed", "resources_updated", "tool_list_changed", "wants_log"]
+__all__ = [
+    "resource_list_changed",
+    "resources_changed_elsewhere",
+    "resources_updated",
+    "tool_list_changed",
+    "wants_log",
+]

@@ -33,7 +33,7 @@ from mcp.types import (
 from mcp.types import Resource as MCPResource
 from pydantic import ValidationError
 
-from letta_mcp import errors, subscriptions
+from letta_mcp import errors, notify, subscriptions
 from letta_mcp._version import __version__
 from letta_mcp.callers import NoCaller
 from letta_mcp.config import Settings, backend_kind, shown_url
@@ -193,6 +193,11 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
         async with anyio.create_task_group() as tasks:
             state.spawn = tasks.start_soon
             backend.start(tasks.start_soon)
+
+            async def pushed(uris: list[str]) -> None:
+                await notify.resources_changed_elsewhere(server._subscriptions, state.subscriptions, uris)
+
+            backend.watch(pushed)
             try:
                 yield state
             finally:

@@ -58,6 +58,10 @@ class Backend(Protocol):
         """The server's lifespan began: long-lived tasks (a socket's reader) run with `spawn`."""
         ...
 
+    def watch(self, changed: Callable[[list[str]], Awaitable[None]]) -> None:
+        """Be told the resource URIs a change the backend pushes touched (not every backend pushes)."""
+        ...
+
     async def ready(self) -> None:
         """Raise unless Letta answers (`/readyz`)."""
         ...

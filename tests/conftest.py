@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from letta_mcp.config import Settings
+from tests.stack.app_stack import AppStack, start_app
 from tests.stack.letta_stack import EMBEDDING, MODEL, Stack, StackError, start
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -37,17 +38,20 @@ KEPT_LOGS: list[str] = []
 """Run directories whose logs were kept because tests failed while they ran: printed in the summary."""
 
 
-def start_stack(request: pytest.FixtureRequest, **options: Any) -> Iterator[Stack]:
-    """A Letta stack for a fixture: under CI a stack that cannot start ends the whole run at once, with
-    the cause in one line (locally its tests are skipped); its logs are kept when a test failed."""
+def start_stack(request: pytest.FixtureRequest, starter: Callable[..., Any] = start, **options: Any) -> Iterator[Any]:
+    """A Letta stack (REST, or with `starter=start_app` an App Server) for a fixture: under CI a stack that
+    cannot start ends the whole run at once, with the cause in one line (locally its tests are skipped);
+    its logs are kept when a test failed while it ran."""
     try:
-        running = start(**options)
+        running = starter(**options)
     except (StackError, OSError) as exc:
         cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if IN_CI:
             pytest.exit(f"the Letta stack could not start, so the integration tests cannot run: {cause}", 1)
         pytest.skip(f"the Letta stack could not start: {cause}")
-    print(f"\n[letta-stack] up in {running.started_seconds:.1f} s at {running.base_url}")
+    print(
+        f"\n[letta-stack] up in {running.started_seconds:.1f} s at {getattr(running, 'base_url', None) or running.url}"
+    )
     failed_before = request.session.testsfailed
     try:
         yield running
@@ -120,3 +124,17 @@ async def letta(stack: Stack) -> AsyncIterator[Any]:
         yield sdk
     finally:
         await sdk.close()
+
+
+@pytest.fixture(scope="session")
+def app_stack(request: pytest.FixtureRequest) -> Iterator[AppStack]:
+    """Letta's App Server, connected to the tests' fake model, for the whole session."""
+    yield from start_stack(request, start_app)
+
+
+def app_settings(app: AppStack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"base_url": app.url, "toolsets": "all", "default_model": app.model}
+    if app.token:
+        values["api_key"] = app.token
+    values.update(overrides)
+    return Settings(**values)

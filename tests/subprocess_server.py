@@ -11,32 +11,40 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from mcp import StdioServerParameters
 
-from tests.stack.letta_stack import Stack, free_port
+from tests.stack.letta_stack import free_port
+
+
+class Pointed(Protocol):
+    """A running Letta (REST stack or App Server) that says how to point letta-mcp at it."""
+
+    def env(self) -> dict[str, str]: ...
+
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def server_env(stack: Stack, **extra: str) -> dict[str, str]:
+def server_env(stack: Pointed, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LETTA_")}
     env.update(stack.env())
     env.update(extra)
     return env
 
 
-def stdio_params(stack: Stack, *args: str, **extra: str) -> StdioServerParameters:
+def stdio_params(stack: Pointed, *args: str, **extra: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable, args=["-m", "letta_mcp", *args], env=server_env(stack, **extra), cwd=str(ROOT)
     )
 
 
 @contextlib.contextmanager
-def http_server(stack: Stack, *args: str, port: int | None = None, **extra: str) -> Iterator[str]:
+def http_server(stack: Pointed, *args: str, port: int | None = None, **extra: str) -> Iterator[str]:
     """Start `letta-mcp --transport http` on a free port; yield its base URL; stop it with SIGTERM."""
     port = port or free_port()
-    log = open(Path(stack.run_dir or "/tmp") / f"letta-mcp-http-{port}.log", "w+b")  # noqa: SIM115
+    log = open(Path(getattr(stack, "run_dir", "") or "/tmp") / f"letta-mcp-http-{port}.log", "w+b")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "letta_mcp", "--transport", "http", "--port", str(port), *args],
         env=server_env(stack, **extra),

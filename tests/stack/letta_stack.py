@@ -538,7 +538,10 @@ def running(password: str | None = None, redis: bool = True) -> Iterator[Stack]:
 def main(argv: list[str]) -> int:
     cmd = argv[0] if argv else "up"
     if cmd == "install":
+        from tests.stack.app_stack import ensure_app_venv
+
         ensure_server_venv()
+        ensure_app_venv()
         ensure_redis()
         ensure_node_tools()
         return 0

@@ -118,3 +118,27 @@ def test_http_beyond_loopback_is_refused_without_auth() -> None:
     out = run_cli("--transport", "http", "--host", "0.0.0.0")
     assert out.returncode == 2
     assert "refusing" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--base-url", "ws://127.0.0.1:9", "--auth", "passthrough"), "callers' own Letta keys"),
+        (("--conversation", "per-session"), "per-session needs a client session that lasts"),
+    ],
+)
+def test_http_settings_that_cannot_work_are_refused_at_start(args: tuple[str, ...], said: str) -> None:
+    out = run_cli("--transport", "http", *args)
+    assert out.returncode == 2
+    assert said in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_the_backend_follows_the_url_scheme() -> None:
+    from letta_mcp.config import backend_kind
+
+    assert backend_kind(Settings(base_url="https://api.letta.com")) == "rest"
+    assert backend_kind(Settings(base_url="ws://127.0.0.1:4500")) == "app"
+    assert backend_kind(Settings(base_url="wss://app.example.com")) == "app"
+    assert backend_kind(Settings(base_url="local")) == "app"
+    assert backend_kind(Settings(local=True)) == "app"

@@ -101,6 +101,9 @@ class AppBackend:
     def start(self, spawn: Callable[..., Any]) -> None:
         self.socket.attach(spawn)
 
+    def watch(self, changed: MemoryChanged) -> None:
+        self.on_memory_changed.append(changed)
+
     async def models(self) -> list[tuple[str, int | None]]:
         """The model handles the App Server offers, with their context window (cached for a minute)."""
         now = time.monotonic()

@@ -28,6 +28,14 @@ class Connection(Protocol):
     async def models(self) -> list[tuple[str, int | None]]: ...
 
 
+def entry_file(entry: dict[str, Any]) -> MemoryFile:
+    """A file as list_memory lists it: the body as content, the front matter's description beside it."""
+    parsed = parse(entry["relative_path"], entry.get("content") or "")
+    if parsed.description is None and entry.get("description"):
+        return MemoryFile(parsed.path, parsed.body, parsed.name, str(entry["description"]))
+    return parsed
+
+
 def tags_of(a: dict[str, Any]) -> list[str]:
     return [t for t in a.get("tags") or [] if t not in INTERNAL_TAGS]
 
@@ -99,7 +107,7 @@ class AppBase:
         """The agent's memory files (Markdown only), as committed or staged on disk."""
         answer = await self.socket.request("list_memory", agent_id=agent_id)
         return [
-            parse(e["relative_path"], e.get("content") or "")
+            entry_file(e)
             for e in answer.get("entries") or []
             if e.get("kind", "markdown") == "markdown" and e.get("relative_path", "").endswith(".md")
         ]

@@ -22,6 +22,8 @@ class MemoryFile:
     body: str
     name: str | None = None
     description: str | None = None
+    front: str | None = None
+    """The front matter as the file has it (kept as is when the body changes)."""
 
     @property
     def label(self) -> str:
@@ -32,10 +34,13 @@ class MemoryFile:
         return self.path.startswith(SYSTEM)
 
     def with_body(self, body: str) -> MemoryFile:
-        return MemoryFile(self.path, body, self.name, self.description)
+        return MemoryFile(self.path, body, self.name, self.description, self.front)
 
     def text(self) -> str:
-        """The file as written: front matter (name and description, as the App Server wants), then the body."""
+        """The file as written: its front matter (as it was, else name and description, which the App Server
+        wants), then the body."""
+        if self.front is not None:
+            return f"---\n{self.front}\n---\n{self.body}"
         name = self.name or self.label.rsplit("/", 1)[-1]
         lines = [f"name: {_scalar(name)}"]
         if self.description:
@@ -69,7 +74,7 @@ def parse(path: str, text: str) -> MemoryFile:
         key, sep, value = line.partition(":")
         if sep and key.strip() in ("name", "description"):
             fields[key.strip()] = _unscalar(value)
-    return MemoryFile(path, text[match.end() :], fields.get("name"), fields.get("description"))
+    return MemoryFile(path, text[match.end() :], fields.get("name"), fields.get("description"), match.group(1))
 
 
 def label_of(path: str) -> str:

@@ -50,7 +50,10 @@ class AppMemory(AppBase, Memory):
         files = {f.path: f for f in await self.memory(agent_id)}
         for path in candidates(name):
             if path in files:
-                return agent_id, files[path]
+                # The whole file, front matter included, so a write keeps what it does not change.
+                text = await self.socket.request("read_memory_file", agent_id=agent_id, path=path)
+                whole = parse(path, str(text.get("content") or ""))
+                return agent_id, whole if whole.front is not None else files[path]
         raise NotFound(no_such_label(agent_ref, name))
 
     async def _write(self, agent_id: str, before: MemoryFile, after: MemoryFile, what: str) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from typing import Any, Literal
 
 import anyio
 
 from letta_mcp.backends.app._base import AppBase
+from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
 from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.models import Detail, Message, MessageList, Reply, clip
@@ -24,6 +26,8 @@ from letta_mcp.toolsets.messages import Messages, Role
 
 CLIENT_INFO = {"name": "letta-mcp", "title": "letta-mcp"}
 ABORT_WAIT = 10.0
+REFUSED_WAIT = 5.0
+INPUT_ATTEMPTS = 5
 
 _TYPES = {
     "user_message": "user",
@@ -40,6 +44,14 @@ def unknown_run(run_id: str) -> NotFound:
     return NotFound(
         f"No run {run_id!r} here. Letta's App Server keeps no runs to fetch later: get_run knows the turns this "
         "letta-mcp process started, while it runs. Call list_messages to see what the agent said."
+    )
+
+
+def busy_default(run: str) -> str:
+    return (
+        f"Letta's App Server runs one turn at a time across agents' default conversations, and another one is "
+        f"running (run {run}). Try again when it finishes (get_run), or talk in a conversation of this agent's own "
+        "(create_conversation). Nothing was sent."
     )
 
 
@@ -89,18 +101,13 @@ class AppMessages(AppBase, Messages):
                 f"The agent is still working on a message in this conversation (run {busy.handle}): call get_run "
                 "with that run_id first. Nothing was sent."
             )
+        other = next((t for t in self.backend.turns.running() if t.conversation == thread == "default"), None)
+        if other is not None:
+            raise InvalidInput(busy_default(other.handle))
         runtime = await self._runtime(agent_id, thread)
         turn = self.backend.turns.start(agent_id, thread)
         try:
-            await self.socket.request(
-                "input",
-                runtime=runtime,
-                payload={
-                    "kind": "create_message",
-                    "messages": [{"role": "user", "content": message}],
-                    "exclude_interactive_tools": True,
-                },
-            )
+            await self._send(runtime, message)
         except BaseException:
             self.backend.turns.forget(turn)
             raise
@@ -111,6 +118,23 @@ class AppMessages(AppBase, Messages):
             with anyio.CancelScope(shield=True):
                 await self._abort(turn, quietly=True)
             raise
+
+    async def _send(self, runtime: dict[str, Any], message: str) -> None:
+        """Hand the message to the runtime. Right after a turn ends the App Server turns input away for a
+        moment ("rejected by the queue"): nothing was taken then, so asking again repeats nothing."""
+        payload = {
+            "kind": "create_message",
+            "messages": [{"role": "user", "content": message}],
+            "exclude_interactive_tools": True,
+        }
+        for attempt in range(INPUT_ATTEMPTS):
+            try:
+                await self.socket.request("input", runtime=runtime, payload=payload)
+                return
+            except AppServerError as exc:
+                if "rejected by the queue" not in exc.said or attempt == INPUT_ATTEMPTS - 1:
+                    raise
+                await anyio.sleep(0.2 * 2**attempt)
 
     async def _runtime(self, agent_id: str, conversation: str) -> dict[str, Any]:
         started = await self.socket.request(
@@ -154,6 +178,10 @@ class AppMessages(AppBase, Messages):
                 f"The agent is still working after {wait:g} s. Call get_run with run_id={turn.handle!r} "
                 "(and wait_seconds) for the reply; its partial output so far is above.",
             )
+        if turn.status == "failed" and "already has an active run" in (turn.error or ""):
+            running = re.search(r"\(([^)]+)\)", turn.error or "")
+            said = busy_default(running.group(1) if running else "another").removesuffix(" Nothing was sent.")
+            raise LettaMCPError(f"{said} It did not start this turn: check list_messages before sending it again.")
         if turn.status == "failed":
             raise LettaMCPError(
                 f"The agent's turn failed on Letta's App Server (run {turn.handle}): {clip(turn.error or '', 500)}. "
@@ -162,10 +190,20 @@ class AppMessages(AppBase, Messages):
         return turn.reply(detail)
 
     async def _abort(self, turn: Turn, *, quietly: bool) -> None:
+        """Stop the turn. A pending approval is refused instead (aborting a turn that waits for one leaves the
+        App Server refusing the next message); if the agent goes on after the refusal, the turn is aborted."""
+        runtime = {"agent_id": turn.agent_id, "conversation_id": turn.conversation}
         try:
-            await self.socket.request(
-                "abort_message", runtime={"agent_id": turn.agent_id, "conversation_id": turn.conversation}
-            )
+            if turn.approval_id is not None and turn.approval is not None:
+                decision = {"behavior": "deny", "message": "The user stopped this (letta-mcp never approves tools)."}
+                payload = {"kind": "approval_response", "request_id": turn.approval_id, "decision": decision}
+                await self.socket.request("input", runtime=runtime, payload=payload)
+                with anyio.move_on_after(REFUSED_WAIT):
+                    await turn.finished.wait()
+                if turn.finished.is_set():
+                    turn.status = "cancelled"
+                    return
+            await self.socket.request("abort_message", runtime=runtime)
         except Exception:
             if not quietly:
                 raise

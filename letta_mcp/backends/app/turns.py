@@ -84,6 +84,7 @@ class Turn:
         self.usage: dict[str, Any] | None = None
         self.error: str | None = None
         self.approval: dict[str, Any] | None = None
+        self.approval_id: str | None = None
         self.lost: str | None = None
         self.runs: list[str] = []
         self.started = time.monotonic()
@@ -118,6 +119,7 @@ class Turn:
             self._delta(frame.get("delta") or {})
         elif kind == "control_request":
             self.approval = frame.get("request") or {}
+            self.approval_id = str(frame.get("request_id") or "") or None
         elif kind == "turn_finished":
             self._finish(frame)
         elif kind == "letta_mcp_disconnected":

@@ -119,6 +119,9 @@ class RestBackend:
     def start(self, spawn: Any) -> None:
         """Nothing runs in the background: every call is one HTTP request."""
 
+    def watch(self, changed: Any) -> None:
+        """Letta's REST API pushes nothing."""
+
     def warm(self) -> None:
         for path in _IMPLEMENTATIONS.values():
             importlib.import_module(path.partition(":")[0])

@@ -1,0 +1,418 @@
+"""The App Server backend against a real App Server (Letta Code, pinned) and the tests' fake model.
+
+Every tool the backend serves goes through MCP; what it changed is read back from the App Server
+directly (`tests.app_client`), as the REST tests read Letta back with its SDK.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from letta_mcp.server import create_server
+from tests.app_client import direct
+from tests.conftest import app_settings
+from tests.helpers import call, call_error
+from tests.stack.app_stack import AppStack
+from tests.subprocess_server import server_env, stdio_params
+
+pytestmark = pytest.mark.anyio
+
+SERVED = [
+    "list_agents",
+    "get_agent",
+    "create_agent",
+    "update_agent",
+    "delete_agent",
+    "list_models",
+    "send_message",
+    "get_run",
+    "cancel_run",
+    "list_messages",
+    "list_blocks",
+    "get_block",
+    "update_block",
+    "edit_block",
+    "memory_history",
+    "list_conversations",
+    "create_conversation",
+    "fork_conversation",
+]
+
+
+@pytest.fixture
+async def app_client(app_stack: AppStack) -> Any:
+    async with Client(create_server(app_settings(app_stack))) as client:
+        yield client
+
+
+async def _agent(client: Any, uid: str, suffix: str = "a", **extra: Any) -> dict[str, Any]:
+    return await call(
+        client,
+        "create_agent",
+        name=f"{uid}-{suffix}",
+        description="an App Server agent",
+        memory_blocks=[{"label": "human", "value": "likes tea", "description": "the user"}],
+        **extra,
+    )
+
+
+async def test_only_what_the_app_server_can_do_is_listed(app_client: Any) -> None:
+    names = [t.name for t in (await app_client.list_tools()).tools]
+    assert names == SERVED
+    models = await call(app_client, "list_models")
+    assert [m["handle"] for m in models["models"]] == ["openai-compatible/fake-model", "openai-compatible/fake-model-2"]
+    assert models["embeddings"] == []
+
+
+async def test_agents(app_client: Any, app_stack: AppStack, uid: str) -> None:
+    made = await _agent(app_client, uid, tags=["team:x"])
+    assert made["existed"] is False
+    assert made["model"] == app_stack.model, "a model that points somewhere, from the settings"
+    again = await _agent(app_client, uid, tags=["team:x"])
+    assert (again["existed"], again["id"]) == (True, made["id"]), "safe to retry"
+    listed = await call(app_client, "list_agents", tags=["team:x"])
+    assert [a["id"] for a in listed["agents"]] == [made["id"]]
+    assert (await call(app_client, "list_agents", name=f"{uid}-a"))["agents"][0]["id"] == made["id"]
+    got = await call(app_client, "get_agent", agent=f"{uid}-a")
+    assert {b["label"] for b in got["blocks"]} >= {"human"}
+    changed = await call(app_client, "update_agent", agent=made["id"], description="renamed", tags=["team:y"])
+    assert changed["description"] == "renamed"
+    bogus = await call_error(app_client, "create_agent", name=f"{uid}-b", model="openai-compatible/fake-modle")
+    assert "openai-compatible/fake-model" in bogus
+    refused = await call_error(app_client, "create_agent", name=f"{uid}-c", tools=["web_search"])
+    assert "App Server" in refused
+    async with direct(app_stack.url) as d:
+        stored = (await d.request("agent_retrieve", agent_id=made["id"]))["agent"]
+        assert stored["description"] == "renamed"
+        assert "team:y" in stored["tags"]
+        names = [a["name"] for a in (await d.request("agent_list", query={"limit": 1000}))["agents"]]
+        assert f"{uid}-b" not in names
+        assert f"{uid}-c" not in names
+    deleted = await call(app_client, "delete_agent", agent=made["id"])
+    assert deleted["id"] == made["id"]
+    assert "not found" in (await call_error(app_client, "get_agent", agent=made["id"])).lower()
+
+
+async def test_memory_blocks_are_files_and_each_write_one_commit(
+    app_client: Any, app_stack: AppStack, uid: str
+) -> None:
+    agent = await _agent(app_client, uid)
+    block = await call(app_client, "get_block", agent=agent["id"], label="human")
+    assert (block["value"], block["description"], block["id"]) == ("likes tea", "the user", "human.md")
+    await call(app_client, "edit_block", agent=agent["id"], label="human", old_text="tea", new_text="coffee")
+    await call(app_client, "edit_block", agent=agent["id"], label="human", insert_text="and cake", line=-1)
+    async with direct(app_stack.url) as d:
+        text = await d.file(agent["id"], "human.md")
+        assert text.endswith("likes coffee\nand cake")
+        assert "description: the user" in text, "the front matter is kept"
+        commits = await d.commits(agent["id"], "human.md")
+    assert [c["message"] for c in commits[:2]] == ["letta-mcp: edit_block human", "letta-mcp: edit_block human"]
+    replaced = await call(app_client, "update_block", agent=agent["id"], label="human.md", value="new value")
+    assert replaced["chars"] == len("new value")
+    history = await call(app_client, "memory_history", agent=agent["id"], label="human")
+    assert history["commits"][0]["message"] == "letta-mcp: update_block human"
+    listed = await call(app_client, "list_blocks", agent=agent["id"])
+    assert {"human", "MEMORY"} <= {b["label"] for b in listed["blocks"]}
+    missing = await call_error(app_client, "get_block", agent=agent["id"], label="nope")
+    assert "list_blocks" in missing
+
+
+async def test_a_write_the_app_server_refuses_is_reported_and_undone(
+    app_client: Any, app_stack: AppStack, uid: str
+) -> None:
+    agent = await _agent(app_client, uid)
+    async with direct(app_stack.url) as d:
+        before = await d.commits(agent["id"])
+        refused = await call_error(app_client, "update_block", agent=agent["id"], label="human", value="x" * 25_000)
+        assert "refused to commit human.md" in refused
+        assert "maxFileCharacters" in refused, "the App Server's own reason"
+        assert "Nothing was committed" in refused
+        assert "still holds its committed text" in refused
+        assert (await d.file(agent["id"], "human.md")).endswith("likes tea"), "the disk is back to what is committed"
+        assert [c["sha"] for c in await d.commits(agent["id"])][-len(before) :] == [c["sha"] for c in before]
+    assert (await call(app_client, "get_block", agent=agent["id"], label="human"))["value"] == "likes tea"
+
+
+async def test_a_turn_with_progress(app_client: Any, app_stack: AppStack, uid: str) -> None:
+    agent = await _agent(app_client, uid)
+    steps: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        steps.append(message or "")
+
+    result = await app_client.call_tool(
+        "send_message",
+        {"agent": agent["id"], "message": "[[think:plan it]] hello there", "include_reasoning": True},
+        progress_callback=on_progress,
+    )
+    assert not result.is_error, result.content
+    out = result.structured_content
+    assert out["status"] == "completed"
+    assert out["reply"] == "echo: hello there"
+    assert out["reasoning"] == ["plan it"]
+    assert steps[0] == "thinking: plan it"
+    assert steps[-1].startswith("replying: echo:")
+    async with direct(app_stack.url) as d:
+        stored = await d.messages(agent["id"])
+    assert any(m["message_type"] == "assistant_message" and "echo: hello there" in json.dumps(m) for m in stored)
+    history = await call(app_client, "list_messages", agent=agent["id"], roles=["user", "assistant"])
+    assert [(m["type"], m["text"]) for m in history["messages"]] == [
+        ("assistant", "echo: hello there"),
+        ("user", "[[think:plan it]] hello there"),
+    ], "the App Server's system reminders are not the user's words"
+
+
+async def test_the_deadline_hands_back_a_run(app_client: Any, uid: str) -> None:
+    agent = await _agent(app_client, uid)
+    out = await call(app_client, "send_message", agent=agent["id"], message="ponder [[sleep:4]]", wait_seconds=1)
+    assert out["status"] == "running"
+    assert out["run_id"].startswith("run-app-")
+    busy = await call_error(app_client, "send_message", agent=agent["id"], message="again")
+    assert out["run_id"] in busy
+    assert "Nothing was sent" in busy
+    done = await call(app_client, "get_run", run_id=out["run_id"], wait_seconds=30)
+    assert done["status"] == "completed"
+    assert done["reply"] == "echo: ponder"
+    unknown = await call_error(app_client, "get_run", run_id="run-app-00000000-0000-0000-0000-000000000000")
+    assert "list_messages" in unknown
+
+
+async def test_an_approval_is_never_granted(app_client: Any, app_stack: AppStack, uid: str, tmp_path: Any) -> None:
+    agent = await _agent(app_client, uid)
+    target = tmp_path / "written.txt"
+    args = json.dumps({"file_path": str(target), "content": "should not be written"})
+    out = await call(app_client, "send_message", agent=agent["id"], message=f"save it [[tool:Write {args}]]")
+    assert out["status"] == "running"
+    assert out["stop_reason"] == "requires_approval"
+    assert "Write" in out["note"]
+    assert "never approves" in out["note"]
+    assert not target.exists(), "nothing ran"
+    cancelled = await call(app_client, "cancel_run", run_id=out["run_id"])
+    assert cancelled["status"] == "cancelled"
+    assert not target.exists()
+    after = await call(app_client, "send_message", agent=agent["id"], message="still there?")
+    assert after["reply"] == "echo: still there?", "the conversation goes on"
+
+
+async def test_conversations(app_client: Any, uid: str) -> None:
+    agent = await _agent(app_client, uid)
+    thread = await call(app_client, "create_conversation", agent=agent["id"], summary="side")
+    out = await call(app_client, "send_message", agent=agent["id"], message="in the thread", conversation=thread["id"])
+    assert out["conversation_id"] == thread["id"]
+    await call(app_client, "send_message", agent=agent["id"], message="in the default one")
+    in_thread = await call(app_client, "list_messages", agent=agent["id"], conversation=thread["id"], roles=["user"])
+    assert [m["text"] for m in in_thread["messages"]] == ["in the thread"]
+    default = await call(app_client, "list_messages", agent=agent["id"], roles=["user"])
+    assert [m["text"] for m in default["messages"]] == ["in the default one"]
+    listed = await call(app_client, "list_conversations", agent=agent["id"])
+    assert thread["id"] in [c["id"] for c in listed["conversations"]]
+    fork = await call(app_client, "fork_conversation", agent=agent["id"], conversation=thread["id"])
+    assert fork["id"] != thread["id"]
+    forked = await call(app_client, "list_messages", agent=agent["id"], conversation=fork["id"], roles=["user"])
+    assert [m["text"] for m in forked["messages"]] == ["in the thread"]
+
+
+async def test_exposed_agents_and_resources(app_stack: AppStack, uid: str) -> None:
+    updates: list[str] = []
+    notified = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        params = getattr(getattr(message, "root", message), "params", None)
+        if params is not None and hasattr(params, "uri"):
+            updates.append(str(params.uri))
+            if any(u.endswith("/blocks/human") for u in updates):
+                notified.set()
+
+    server = create_server(app_settings(app_stack))
+    async with Client(server, mode="legacy", message_handler=on_message) as client:
+        agent = await _agent(client, uid, tags=["mcp:expose"])
+        names = [t.name for t in (await client.list_tools()).tools]
+        ask = f"ask_{uid}_a"
+        assert ask in names
+        asked = await call(client, ask, message="hi from ask")
+        assert asked["reply"] == "echo: hi from ask"
+        index = json.loads((await client.read_resource("letta://agents")).contents[0].text)
+        assert agent["id"] in [a["id"] for a in index["agents"]]
+        one = json.loads((await client.read_resource(f"letta://agents/{agent['id']}")).contents[0].text)
+        assert {b["label"]: b["value"] for b in one["memory"]}["human"] == "likes tea"
+        uri = f"letta://agents/{agent['id']}/blocks/human"
+        assert (await client.read_resource(uri)).contents[0].text == "likes tea"
+        await client.subscribe_resource(uri)
+        # A memory change the App Server pushes (here: a write on letta-mcp's own socket, outside any tool).
+        content = "---\nname: human\ndescription: the user\n---\npushed"
+        await server.backend.socket.request(
+            "write_memory_file", agent_id=agent["id"], path="human.md", content=content, commit_message="test"
+        )
+        with anyio.fail_after(10):
+            await notified.wait()
+        assert (await client.read_resource(uri)).contents[0].text == "pushed"
+
+
+async def test_the_socket_dropping_mid_call(app_stack: AppStack, uid: str) -> None:
+    server = create_server(app_settings(app_stack))
+    async with Client(server) as client:
+        agent = await _agent(client, uid)
+        # In a conversation of its own: the App Server (0.34.12) stalls a turn whose socket dropped, and a
+        # stalled turn in a default conversation would hold up every agent's default conversation.
+        thread = await call(client, "create_conversation", agent=agent["id"])
+        started = anyio.Event()
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            started.set()
+
+        results: list[Any] = []
+
+        async def slow_turn() -> None:
+            results.append(
+                await client.call_tool(
+                    "send_message",
+                    {"agent": agent["id"], "message": "dropped turn [[sleep:3]]", "conversation": thread["id"]},
+                    progress_callback=on_progress,
+                )
+            )
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(slow_turn)
+            with anyio.fail_after(20):
+                await started.wait()  # the turn is running: its first step arrived
+            await server.backend.socket.drop()
+        result = results[0]
+        assert result.is_error
+        text = result.content[0].text
+        assert "The message was delivered" in text
+        assert "list_messages" in text
+        # The next call opens a new socket, and the message was not sent again.
+        assert (await call(client, "get_agent", agent=agent["id"]))["id"] == agent["id"]
+        assert server.backend.socket.connections == 2
+        listed = await call(client, "list_messages", agent=agent["id"], conversation=thread["id"], roles=["user"])
+        assert [m["text"] for m in listed["messages"]] == ["dropped turn [[sleep:3]]"]
+    sent = [r for r in app_stack.fake_requests() if "dropped turn" in json.dumps(r.get("body"))]
+    assert sent, "the turn reached the model"
+    assert len({json.dumps(r["body"]["messages"][-1]) for r in sent}) == 1, "one user message, never resent"
+
+
+async def test_over_a_real_stdio_subprocess(app_stack: AppStack, uid: str) -> None:
+    async with Client(stdio_params(app_stack)) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        assert "search_archival" not in names
+        assert "send_message" in names
+        agent = await _agent(client, uid)
+        out = await call(client, "send_message", agent=agent["id"], message="over stdio")
+        assert out["reply"] == "echo: over stdio"
+
+
+@pytest.fixture(scope="module")
+def token_app(request: pytest.FixtureRequest) -> Any:
+    from tests.conftest import start_stack
+    from tests.stack.app_stack import start_app
+
+    yield from start_stack(request, start_app, token="app-server-capability-token-0123456789", provider=False)
+
+
+async def test_the_capability_token_and_doctor(token_app: AppStack, uid: str) -> None:
+    from letta_mcp.onboarding import doctor
+
+    async with Client(create_server(app_settings(token_app))) as client:
+        made = await call(client, "list_agents")
+        assert made["agents"] == []
+    wrong = app_settings(token_app, api_key="not-the-token-0123456789")
+    async with Client(create_server(wrong)) as client:
+        refused = await call_error(client, "list_agents")
+        assert "refused the token (401)" in refused
+        assert "LETTA_API_KEY" in refused
+        assert "not-the-token" not in refused
+    lines = await doctor(app_settings(token_app))
+    assert lines[0][0] is True
+    assert lines[-1][0] is False, "no model provider is connected to this one"
+    assert "letta --backend local connect" in lines[-1][1]
+    bad = await doctor(wrong)
+    assert bad[-1][0] is False
+    assert "401" in bad[-1][1]
+
+
+def _children(pid: int) -> list[int]:
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+    finally:
+        _ = os
+
+
+@pytest.mark.parametrize("ending", ["stdin closed", "SIGTERM"])
+def test_local_starts_an_app_server_and_leaves_no_process(app_stack: AppStack, tmp_path: Any, ending: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bench.stdio import StdioServer
+    from tests.stack.app_stack import connect_fake_model, letta_command
+    from tests.subprocess_server import ROOT
+
+    home = tmp_path / "home"
+    home.mkdir()
+    connect_fake_model(str(home), app_stack.fake_url)
+    env = {k: v for k, v in server_env(app_stack).items() if not k.startswith("LETTA_")}
+    env.update(
+        {"HOME": str(home), "LETTA_MCP_LETTA_COMMAND": str(letta_command()), "LETTA_MCP_DEFAULT_MODEL": app_stack.model}
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "letta_mcp", "--local"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        text=True,
+        bufsize=1,
+    )
+    server = StdioServer(proc)
+    try:
+        server.request(
+            "initialize",
+            {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+        )
+        made = server.request("tools/call", {"name": "create_agent", "arguments": {"name": "local-one"}})
+        assert not made["result"]["isError"], made
+        assert made["result"]["structuredContent"]["id"].startswith("agent-local-")
+        apps = _children(proc.pid)
+        assert len(apps) == 1, "one App Server, started by letta-mcp"
+        assert (home / ".letta" / "lc-local-backend").exists(), "in the user's own Letta home"
+        if ending == "stdin closed":
+            assert proc.stdin is not None
+            proc.stdin.close()
+        else:
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in apps) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in apps), "the App Server stopped with letta-mcp"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
