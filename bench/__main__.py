@@ -16,7 +16,8 @@ from typing import Any
 
 import anyio
 
-from bench import catalog_size, cold_start, first_progress, memory, overhead, throughput
+from bench import app, catalog_size, cold_start, first_progress, memory, overhead, throughput
+from tests.stack.app_stack import running_app
 from tests.stack.letta_stack import running
 
 HERE = Path(__file__).resolve().parent
@@ -62,6 +63,8 @@ def main() -> None:
     with running() as stack:
         results["stack_start_s"] = stack.started_seconds
         results.update(anyio.run(_letta_benches, stack, args.quick))
+    with running_app() as app_server:
+        results["app"] = anyio.run(app.measure, app_server, args.quick)
     results["elapsed_s"] = time.monotonic() - started
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     overhead.chart(results["overhead"], HERE / "latency.png")
@@ -108,6 +111,18 @@ def report(r: dict[str, Any]) -> str:
     lines.append(
         f"first progress: {f['mcp_first_progress_ms']:.0f} ms vs first SDK chunk "
         f"{f['sdk_first_chunk_ms']:.0f} ms = {f['ratio']:.2f}"
+    )
+    a = r["app"]
+    for transport in ("stdio", "http"):
+        t = a["overhead"][transport]
+        lines.append(
+            f"App Server: get_block over {transport}: p50 {t['p50']:.2f} ms vs a raw WebSocket read "
+            f"{a['overhead']['direct']['p50']:.2f} ms (+{t['added_p50']:.2f} ms)"
+        )
+    af = a["first_progress"]
+    lines.append(
+        f"App Server: first progress {af['mcp_first_progress_ms']:.0f} ms vs a raw client's first delta "
+        f"{af['raw_first_delta_ms']:.0f} ms = {af['ratio']:.2f}"
     )
     lines.append(f"(stack up in {r['stack_start_s']:.1f} s; whole run {r['elapsed_s']:.0f} s)")
     return "\n".join(lines)

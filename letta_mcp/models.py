@@ -130,6 +130,7 @@ class Agent(Out):
     sleeptime: bool = False
     created_at: str | None = None
     existed: bool | None = Field(None, description="create_agent only: true when an existing agent was returned.")
+    note: str | None = None
 
 
 class Deleted(Out):

@@ -318,8 +318,13 @@ async def test_the_capability_token_and_doctor(token_app: AppStack, uid: str) ->
     from letta_mcp.onboarding import doctor
 
     async with Client(create_server(app_settings(token_app))) as client:
-        made = await call(client, "list_agents")
-        assert made["agents"] == []
+        assert (await call(client, "list_agents"))["agents"] == []
+        # No model provider is connected here: agents and memory work at once, turns once one is.
+        made = await _agent(client, uid)
+        assert made["model"] == token_app.model, "the configured default, not the App Server's silent one"
+        assert "No model provider is connected" in made["note"]
+        await call(client, "edit_block", agent=made["id"], label="human", old_text="tea", new_text="water")
+        assert (await call(client, "get_block", agent=made["id"], label="human"))["value"] == "likes water"
     wrong = app_settings(token_app, api_key="not-the-token-0123456789")
     async with Client(create_server(wrong)) as client:
         refused = await call_error(client, "list_agents")
@@ -363,26 +368,39 @@ def _alive(pid: int) -> bool:
         _ = os
 
 
-@pytest.mark.parametrize("ending", ["stdin closed", "SIGTERM"])
-def test_local_starts_an_app_server_and_leaves_no_process(app_stack: AppStack, tmp_path: Any, ending: str) -> None:
+@pytest.mark.parametrize(
+    ("transport", "ending"),
+    [("stdio", "stdin closed"), ("stdio", "SIGTERM"), ("stdio", "SIGINT"), ("http", "SIGTERM")],
+)
+def test_local_starts_an_app_server_and_leaves_no_process(
+    app_stack: AppStack, tmp_path: Any, transport: str, ending: str
+) -> None:
     import signal
     import subprocess
     import sys
     import time
+    import urllib.request
 
     from bench.stdio import StdioServer
-    from tests.stack.app_stack import connect_fake_model, letta_command
+    from tests.stack.app_stack import letta_command
+    from tests.stack.letta_stack import free_port
     from tests.subprocess_server import ROOT
 
-    home = tmp_path / "home"
-    home.mkdir()
-    connect_fake_model(str(home), app_stack.fake_url)
+    # The home of the session's App Server, which keeps running: another one on the same home is left alone.
     env = {k: v for k, v in server_env(app_stack).items() if not k.startswith("LETTA_")}
     env.update(
-        {"HOME": str(home), "LETTA_MCP_LETTA_COMMAND": str(letta_command()), "LETTA_MCP_DEFAULT_MODEL": app_stack.model}
+        {
+            "HOME": app_stack.home,
+            "LETTA_MCP_LETTA_COMMAND": str(letta_command()),
+            "LETTA_MCP_DEFAULT_MODEL": app_stack.model,
+        }
     )
+    port = free_port()
+    command = [sys.executable, "-m", "letta_mcp", "--local"]
+    if transport == "http":
+        command += ["--transport", "http", "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "letta_mcp", "--local"],
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -391,28 +409,43 @@ def test_local_starts_an_app_server_and_leaves_no_process(app_stack: AppStack, t
         text=True,
         bufsize=1,
     )
-    server = StdioServer(proc)
     try:
-        server.request(
-            "initialize",
-            {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-        )
-        made = server.request("tools/call", {"name": "create_agent", "arguments": {"name": "local-one"}})
-        assert not made["result"]["isError"], made
-        assert made["result"]["structuredContent"]["id"].startswith("agent-local-")
+        if transport == "stdio":
+            server = StdioServer(proc)
+            server.request(
+                "initialize",
+                {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+            )
+            made = server.request("tools/call", {"name": "create_agent", "arguments": {"name": "local-one"}})["result"]
+        else:
+            made = anyio.run(_create_over_http, f"http://127.0.0.1:{port}/mcp")
+        assert not made["isError"], made
+        assert made["structuredContent"]["id"].startswith("agent-local-")
         apps = _children(proc.pid)
         assert len(apps) == 1, "one App Server, started by letta-mcp"
-        assert (home / ".letta" / "lc-local-backend").exists(), "in the user's own Letta home"
         if ending == "stdin closed":
             assert proc.stdin is not None
             proc.stdin.close()
         else:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM if ending == "SIGTERM" else signal.SIGINT)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 15
         while any(_alive(pid) for pid in apps) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(_alive(pid) for pid in apps), "the App Server stopped with letta-mcp"
+        with urllib.request.urlopen(app_stack.http + "/healthz", timeout=5) as answer:
+            assert answer.status == 200, "the other App Server on the same home is untouched"
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def _create_over_http(url: str) -> dict[str, Any]:
+    with anyio.fail_after(60):
+        while True:
+            try:
+                async with Client(url) as client:
+                    result = await client.call_tool("create_agent", {"name": "local-http"})
+                    return {"isError": result.is_error, "structuredContent": result.structured_content}
+            except Exception:  # noqa: BLE001 — not listening yet
+                await anyio.sleep(0.2)

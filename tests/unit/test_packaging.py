@@ -94,3 +94,14 @@ def test_kubernetes() -> None:
     service = kinds["Service"]
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     assert service["spec"]["ports"][0]["targetPort"] in ports
+
+
+def test_the_local_extra_pins_the_app_server_the_tests_run() -> None:
+    import tomllib
+
+    from tests.stack.app_stack import LETTA_CODE_VERSION
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["optional-dependencies"]["local"] == [f"letta=={LETTA_CODE_VERSION}"]
+    readme = (ROOT / "README.md").read_text()
+    assert ".venv/bin/pip install '.[local]' && .venv/bin/letta-mcp --local --transport http" in readme

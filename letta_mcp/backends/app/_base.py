@@ -101,6 +101,10 @@ class AppBase:
         return matches[0]
 
     async def resolve_agent(self, ref: str) -> str:
+        """An agent's id. An id is taken as it is when no scope must be checked (a wrong one fails on use)."""
+        ref = ref.strip()
+        if ref.startswith("agent-") and self.scope is None:
+            return ref
         return str((await self.agent(ref))["id"])
 
     async def memory(self, agent_id: str) -> list[MemoryFile]:

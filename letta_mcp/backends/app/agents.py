@@ -97,10 +97,11 @@ class AppAgents(AppBase, Agents):
                 same = a.get("name") == name if unique_by == "name" else set(tags or []) <= set(a.get("tags") or [])
                 if same:
                     return detail(a, await self.memory(a["id"]), existed=True)
+        chosen, note = await self.check_model(model, "LETTA_MCP_DEFAULT_MODEL" if model is None else None)
         body: dict[str, Any] = {
             "name": name,
             # Always a model: without one the App Server gives the agent one that points nowhere.
-            "model": await self.check_model(model, "LETTA_MCP_DEFAULT_MODEL" if model is None else None),
+            "model": chosen,
             "memory_blocks": [b.model_dump(exclude_none=True) for b in memory_blocks or []],
         }
         for key, value in (
@@ -112,14 +113,22 @@ class AppAgents(AppBase, Agents):
                 body[key] = value
         created = (await self.socket.request("agent_create", body=body))["agent"]
         await self.request.agents_changed()
-        return detail(created, await self.memory(created["id"]), existed=False)
+        made = detail(created, await self.memory(created["id"]), existed=False)
+        return made.model_copy(update={"note": note}) if note else made
 
-    async def check_model(self, handle: str | None, setting: str | None) -> str:
+    async def check_model(self, handle: str | None, setting: str | None) -> tuple[str, str | None]:
+        """The model to use, and a note when no provider is connected yet: the agent is made with the handle
+        asked for (or LETTA_MCP_DEFAULT_MODEL) and answers once a provider offers it."""
         chosen = handle or self.settings.default_model
         known = [h for h, _ in await self.backend.models()]
+        if not known:
+            return chosen, (
+                f"No model provider is connected to Letta's App Server yet: the agent (model {chosen}) answers once "
+                "one is. Connect one with `letta --backend local connect <provider>`; memory works meanwhile."
+            )
         if chosen not in known:
             raise InvalidInput(unknown_handle("model", chosen, known, setting))
-        return chosen
+        return chosen, None
 
     async def update_agent(
         self,
@@ -145,7 +154,7 @@ class AppAgents(AppBase, Agents):
             if v is not None
         }
         if model is not None:
-            body["model"] = await self.check_model(model, None)
+            body["model"] = (await self.check_model(model, None))[0]
         if not body:
             raise InvalidInput(
                 "Nothing to change: pass at least one of name, description, model, tags, context_window_limit, system."

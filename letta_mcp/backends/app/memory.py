@@ -44,16 +44,17 @@ def _name_block(agent: str | None, label: str | None, block_id: str | None) -> t
 
 class AppMemory(AppBase, Memory):
     async def _find(self, agent: str | None, label: str | None, block_id: str | None) -> tuple[str, MemoryFile]:
-        """The agent's id and its memory file for this label or path."""
+        """The agent's id and its memory file for this label or path, front matter included (a write keeps
+        what it does not change)."""
         agent_ref, name = _name_block(agent, label, block_id)
         agent_id = await self.resolve_agent(agent_ref)
-        files = {f.path: f for f in await self.memory(agent_id)}
         for path in candidates(name):
-            if path in files:
-                # The whole file, front matter included, so a write keeps what it does not change.
-                text = await self.socket.request("read_memory_file", agent_id=agent_id, path=path)
-                whole = parse(path, str(text.get("content") or ""))
-                return agent_id, whole if whole.front is not None else files[path]
+            try:
+                answer = await self.socket.request("read_memory_file", agent_id=agent_id, path=path)
+            except AppServerError:
+                continue
+            if answer.get("content") is not None:
+                return agent_id, parse(path, str(answer["content"]))
         raise NotFound(no_such_label(agent_ref, name))
 
     async def _write(self, agent_id: str, before: MemoryFile, after: MemoryFile, what: str) -> None:
