@@ -22,6 +22,13 @@ from mcp.types import ToolAnnotations
 F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "__letta_mcp_tool__"
+NEEDS = "x-letta-toolset"
+"""Marks an argument that belongs to another toolset: advertised, and accepted, only where that one is served."""
+
+
+def needs(toolset: str) -> dict[str, str]:
+    """`Field(json_schema_extra=needs("tools"))`: this argument exists only where the `tools` toolset is served."""
+    return {NEEDS: toolset}
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,19 @@ class ToolSpec:
 
     @property
     def description(self) -> str:
-        return inspect.cleandoc(self.method.__doc__ or "")
+        """The docstring, each paragraph on one line (a wrapped line break is a byte the model reads)."""
+        paragraphs = inspect.cleandoc(self.method.__doc__ or "").split("\n\n")
+        return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+    def gates(self) -> dict[str, str]:
+        """Its arguments that belong to another toolset (`needs`): name → toolset."""
+        found: dict[str, str] = {}
+        for name, parameter in inspect.signature(self.method, eval_str=True).parameters.items():
+            for meta in getattr(parameter.annotation, "__metadata__", ()):
+                extra = getattr(meta, "json_schema_extra", None)
+                if isinstance(extra, dict) and NEEDS in extra:
+                    found[name] = str(extra[NEEDS])
+        return found
 
     def annotations(self) -> ToolAnnotations:
         b = self.behaviour
@@ -112,4 +131,4 @@ def toolset(name: str, description: str, *, default: bool, contract: type[Any] |
     return Toolset(name, description, default, contract, tuple(tools))
 
 
-__all__ = ["Behaviour", "ToolSpec", "Toolset", "declare", "toolset"]
+__all__ = ["NEEDS", "Behaviour", "ToolSpec", "Toolset", "declare", "needs", "toolset"]

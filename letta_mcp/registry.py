@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import anyio
@@ -22,11 +22,12 @@ from mcp.types import CallToolResult, EmbeddedResource, TextContent, TextResourc
 from pydantic import BaseModel
 
 from letta_mcp import errors
-from letta_mcp.callers import LOCAL
+from letta_mcp.callers import LOCAL, Caller
 from letta_mcp.config import Settings
 from letta_mcp.contract import ToolSpec
+from letta_mcp.errors import InvalidInput
 from letta_mcp.models import Out, fit
-from letta_mcp.schema import compact, shallow
+from letta_mcp.schema import advertised, shallow
 from letta_mcp.state import Backend, Ctx, RequestState, app
 from letta_mcp.toolsets import TOOLS
 from letta_mcp.visibility import visible
@@ -61,12 +62,32 @@ def result_of(model: BaseModel) -> CallToolResult:
     return CallToolResult(content=content, structured_content=structured)
 
 
-def tool_function(spec: ToolSpec, invoke: Invoke, name: str) -> Callable[..., Awaitable[CallToolResult]]:
+def served_toolsets(settings: Settings, caller: Caller, backend: Backend) -> set[str]:
+    """The toolsets of which this caller can use at least one tool (gated arguments follow them)."""
+    return {spec.toolset for spec in TOOLS if visible(spec, settings, caller, backend)}
+
+
+def _check_gates(request: RequestState, gates: dict[str, str], arguments: dict[str, Any]) -> None:
+    used = [name for name in gates if arguments.get(name) not in (None, [], {})]
+    if used:
+        served = served_toolsets(request.settings, request.caller, request.backend)
+        for name in used:
+            if gates[name] not in served:
+                raise InvalidInput(
+                    f"{name} belongs to the {gates[name]!r} toolset, which is not served here: leave it out."
+                )
+
+
+def tool_function(
+    spec: ToolSpec, invoke: Invoke, name: str, gates: dict[str, str] | None = None
+) -> Callable[..., Awaitable[CallToolResult]]:
     """The function the SDK calls for tool `name`: the contract's signature, with `ctx` in place of `self`."""
     write = not spec.read_only
+    gates = gates or {}
 
     async def run(ctx: Ctx, **arguments: Any) -> CallToolResult:
         request = app(ctx)
+        _check_gates(request, gates, arguments)
         attempts = 1 if write else 1 + request.settings.read_retries
         for attempt in range(1, attempts + 1):
             try:
@@ -93,17 +114,18 @@ def tool_function(spec: ToolSpec, invoke: Invoke, name: str) -> Callable[..., Aw
     return run
 
 
-def finish(tool: Tool) -> Tool:
-    """What every listed tool gets: a compact input schema and a shallow output schema (see `schema`)."""
-    tool.parameters = compact(tool.parameters)
+def finish(tool: Tool, toolsets: Collection[str] | None = None) -> Tool:
+    """What every listed tool gets: a compact input schema (with the arguments of the served toolsets only)
+    and a shallow output schema (see `schema`)."""
+    tool.parameters = advertised(tool.parameters, toolsets)
     if tool.fn_metadata.output_schema is not None:
         tool.fn_metadata.output_schema = shallow(tool.fn_metadata.output_schema)
     return tool
 
 
-def build(spec: ToolSpec, invoke: Invoke | None = None) -> Tool:
-    """The MCP tool for `spec`."""
-    fn = tool_function(spec, invoke or default_invoke(spec), spec.name)
+def build(spec: ToolSpec, invoke: Invoke | None = None, toolsets: Collection[str] | None = None) -> Tool:
+    """The MCP tool for `spec`; `toolsets`: those served (None: all, as the catalog shows it)."""
+    fn = tool_function(spec, invoke or default_invoke(spec), spec.name, spec.gates())
     built = Tool.from_function(
         fn,
         name=spec.name,
@@ -113,12 +135,13 @@ def build(spec: ToolSpec, invoke: Invoke | None = None) -> Tool:
         annotations=spec.annotations(),
         structured_output=True,
     )
-    return finish(built)
+    return finish(built, toolsets)
 
 
 def build_tools(settings: Settings, backend: Backend) -> list[Tool]:
     """The fixed tools this server registers: those visible to its own, unnarrowed view (see `visibility`)."""
-    return [build(spec) for spec in TOOLS if visible(spec, settings, LOCAL, backend)]
+    served = served_toolsets(settings, LOCAL, backend)
+    return [build(spec, toolsets=served) for spec in TOOLS if visible(spec, settings, LOCAL, backend)]
 
 
 __all__ = ["Invoke", "build", "build_tools", "finish", "tool_function"]

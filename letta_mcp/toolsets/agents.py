@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from letta_mcp.contract import declare, toolset
+from letta_mcp.contract import declare, needs, toolset
 from letta_mcp.models import Agent, AgentContext, AgentList, Deleted, ModelList
 from letta_mcp.toolsets._args import AgentRef, Cursor, Limit
 
@@ -14,23 +14,21 @@ from letta_mcp.toolsets._args import AgentRef, Cursor, Limit
 class MemoryBlockIn(BaseModel):
     """A core memory block to create with the agent."""
 
-    label: str = Field(min_length=1, max_length=100, description="Short name, e.g. 'persona', 'human', 'project'.")
-    value: str = Field("", max_length=100_000, description="Initial content.")
-    description: str | None = Field(
-        None, max_length=2_000, description="What belongs in this block: the agent reads it to decide what to store."
-    )
-    limit: int | None = Field(None, ge=1, le=1_000_000, description="Most characters the block may hold.")
+    label: str = Field(min_length=1, max_length=100, description="Name, e.g. 'human'.")
+    value: str = Field("", max_length=100_000, description="Initial text.")
+    description: str | None = Field(None, max_length=2_000, description="What belongs there.")
+    limit: int | None = Field(None, ge=1, le=1_000_000, description="Max characters.")
 
 
 class ToolRuleIn(BaseModel):
     """A constraint on how the agent uses a tool."""
 
     type: Literal["exit_loop", "run_first", "continue", "child"] = Field(
-        description="exit_loop: calling the tool ends the turn; run_first: call it first every turn; "
-        "continue: keep going after it; child: after it, only `children` may be called."
+        description="exit_loop: ends the turn; run_first: called first; continue: keep going after it; child: "
+        "only children may follow."
     )
-    tool: str = Field(min_length=1, max_length=200, description="The tool's name.")
-    children: list[str] | None = Field(None, max_length=50, description="For type 'child': the allowed next tools.")
+    tool: str = Field(min_length=1, max_length=200, description="Tool name.")
+    children: list[str] | None = Field(None, max_length=50, description="For child: allowed next tools.")
 
 
 UniqueBy = Literal["name", "tags", "none"]
@@ -42,84 +40,65 @@ class Agents(Protocol):
     @declare("List agents", read_only=True)
     async def list_agents(
         self,
-        name: Annotated[str | None, Field(max_length=300, description="Only the agent with exactly this name.")] = None,
-        tags: Annotated[list[str] | None, Field(max_length=20, description="Only agents carrying these tags.")] = None,
-        match_all_tags: Annotated[bool, Field(description="True: every tag must match; false: any one.")] = False,
-        query: Annotated[
-            str | None, Field(max_length=300, description="Free text matched against agent names.")
-        ] = None,
+        name: Annotated[str | None, Field(max_length=300, description="Exact name.")] = None,
+        tags: Annotated[list[str] | None, Field(max_length=20, description="Tags to match.")] = None,
+        match_all_tags: Annotated[bool, Field(description="Require all tags.")] = False,
+        query: Annotated[str | None, Field(max_length=300, description="Text in the name.")] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AgentList:
-        """List the Letta agents you can use, newest first: id, name, description, model and tags.
-
-        Use it to find an agent's id or exact name before calling any tool that takes `agent`, or to
-        check whether "the agent for project X" already exists (filter by tag or name). Results are
-        paged: when next_cursor is set, call again with cursor=next_cursor. Next: get_agent for one
-        agent's memory blocks and tools, or send_message to talk to it.
-        """
+        """Find agents by name, tag or text, newest first. Next: get_agent, send_message."""
         ...
 
     @declare("Get an agent", read_only=True)
     async def get_agent(self, agent: AgentRef) -> Agent:
-        """Show one agent in full: model, description, tags, attached tools and tool rules, and its core
-        memory blocks (label, id, size, limit, description; not their values).
-
-        Use it before changing an agent, or to learn which block labels to read with get_block.
-        """
+        """An agent in full: model, tags, tools, memory blocks. Next: get_block."""
         ...
 
     @declare("Create an agent", read_only=False, idempotent=True)
     async def create_agent(
         self,
-        name: Annotated[str, Field(min_length=1, max_length=200, description="A unique, descriptive name.")],
-        description: Annotated[str | None, Field(max_length=2_000, description="What the agent is for.")] = None,
+        name: Annotated[str, Field(min_length=1, max_length=200, description="Unique name.")],
+        description: Annotated[str | None, Field(max_length=2_000, description="What it is for.")] = None,
         memory_blocks: Annotated[
             list[MemoryBlockIn] | None,
-            Field(max_length=20, description="Core memory blocks; describe each so the agent knows what goes there."),
+            Field(max_length=20, description="Core memory blocks."),
         ] = None,
         model: Annotated[
             str | None,
-            Field(max_length=200, description="Model handle, e.g. 'openai/gpt-4o-mini'; default from settings."),
+            Field(max_length=200, description="Model handle (list_models)."),
         ] = None,
         embedding: Annotated[
             str | None,
-            Field(max_length=200, description="Embedding handle for archival memory; default from settings."),
+            Field(max_length=200, description="Embedding handle."),
         ] = None,
         tools: Annotated[
-            list[str] | None, Field(max_length=50, description="Names of existing tools to attach.")
+            list[str] | None,
+            Field(max_length=50, description="Existing tools to attach.", json_schema_extra=needs("tools")),
         ] = None,
         tool_rules: Annotated[
-            list[ToolRuleIn] | None, Field(max_length=50, description="Constraints on tool use.")
+            list[ToolRuleIn] | None,
+            Field(max_length=50, description="Tool use constraints.", json_schema_extra=needs("tools")),
         ] = None,
         tags: Annotated[
             list[str] | None,
-            Field(max_length=20, description="Tags to find it by later, e.g. 'user:alice', 'project:x'."),
+            Field(max_length=20, description="Tags, e.g. 'project:x'."),
         ] = None,
         context_window_limit: Annotated[
-            int | None, Field(ge=1_000, le=2_000_000, description="Most tokens of context the agent may use.")
+            int | None, Field(ge=1_000, le=2_000_000, description="Max context tokens.")
         ] = None,
-        sleeptime: Annotated[
-            bool, Field(description="Also run a sleep-time agent that reorganises memory between turns.")
-        ] = False,
+        sleeptime: Annotated[bool, Field(description="Add a sleep-time memory agent.")] = False,
         secrets: Annotated[
             dict[str, str] | None,
-            Field(description="Environment variables for the agent's tools (e.g. API keys); never shown back."),
+            Field(description="Env vars for its tools; never shown back.", json_schema_extra=needs("tools")),
         ] = None,
         unique_by: Annotated[
             UniqueBy,
-            Field(
-                description="Return the existing agent instead of creating a second one when an agent with this "
-                "name ('name') or with all these tags ('tags') exists; 'none' always creates."
-            ),
+            Field(description="Reuse an agent matching name or tags; none: new."),
         ] = "name",
     ) -> Agent:
-        """Create a Letta agent: a persistent assistant with its own memory blocks, history and tools.
-
-        Give each memory block a description: the agent uses it to decide what to remember where.
-        Safe to retry: by default an agent with the same name is returned (existed=true) instead of
-        creating a duplicate; with unique_by='tags', one carrying all the given tags is (use that for
-        "the agent for user X / project Y"). Next: send_message to talk to it, get_block to read its memory.
+        """Create a persistent agent; describe each memory block (it stores by that). Returns an existing match. Next:
+        send_message.
         """
         ...
 
@@ -130,35 +109,26 @@ class Agents(Protocol):
         name: Annotated[str | None, Field(min_length=1, max_length=200, description="New name.")] = None,
         description: Annotated[str | None, Field(max_length=2_000, description="New description.")] = None,
         model: Annotated[str | None, Field(max_length=200, description="New model handle.")] = None,
-        tags: Annotated[list[str] | None, Field(max_length=20, description="Replaces all tags.")] = None,
+        tags: Annotated[list[str] | None, Field(max_length=20, description="Replaces the tags.")] = None,
         context_window_limit: Annotated[
             int | None, Field(ge=1_000, le=2_000_000, description="New context limit.")
         ] = None,
-        system: Annotated[str | None, Field(max_length=100_000, description="Replaces the system prompt.")] = None,
+        system: Annotated[str | None, Field(max_length=100_000, description="New system prompt.")] = None,
         secrets: Annotated[
-            dict[str, str] | None, Field(description="Replaces the environment variables of its tools.")
+            dict[str, str] | None, Field(description="Replaces its tools' env vars.", json_schema_extra=needs("tools"))
         ] = None,
     ) -> Agent:
-        """Change an agent's name, description, model, tags, context limit, system prompt or tool secrets.
-
-        Only what you pass changes. Memory blocks change with update_block / edit_block, tools with
-        attach_tool / detach_tool. Returns the agent as it is afterwards.
-        """
+        """Change an agent's settings; only what you pass. Memory: edit_block."""
         ...
 
     @declare("Delete an agent", read_only=False, destructive=True, idempotent=False)
     async def delete_agent(self, agent: AgentRef) -> Deleted:
-        """Delete an agent for good, with its history and its own (unshared) memory blocks. Cannot be undone.
-
-        Shared blocks attached to other agents survive. Call get_agent first if unsure it is the right one.
-        """
+        """Delete an agent and its history for good; check with get_agent first."""
         ...
 
     @declare("List models", read_only=True)
     async def list_models(self) -> ModelList:
-        """List the model handles this Letta offers: LLMs (with their context window) for an agent's model,
-        and embeddings for its archival memory. create_agent and update_agent take these handles.
-        """
+        """Model and embedding handles (for create_agent)."""
         ...
 
     # ---- not tools: what resources and completions read ----

@@ -19,14 +19,10 @@ from letta_mcp.toolsets._args import AgentRef, BlockId, Cursor, Label, Limit
 DEFAULT_READ_CHARS = 12_000
 PREVIEW_CHARS = 300
 
-OptAgent = Annotated[
-    str | None, Field(max_length=300, description="The agent (id or exact name) whose block this is; with `label`.")
-]
-OptLabel = Annotated[str | None, Field(max_length=100, description="The block's label; with `agent`.")]
-OptBlockId = Annotated[
-    str | None, Field(max_length=200, description="The block's id (block-…), instead of agent + label.")
-]
-Value = Annotated[str, Field(max_length=1_000_000, description="The block's new content.")]
+OptAgent = Annotated[str | None, Field(max_length=300, description="Id or name.")]
+OptLabel = Annotated[str | None, Field(max_length=100, description="Block label.")]
+OptBlockId = Annotated[str | None, Field(max_length=200, description="Block id.")]
+Value = Annotated[str, Field(max_length=1_000_000, description="New content.")]
 
 
 class Memory(Protocol):
@@ -35,20 +31,12 @@ class Memory(Protocol):
     @declare("List memory blocks", read_only=True)
     async def list_blocks(
         self,
-        agent: Annotated[
-            str | None, Field(max_length=300, description="The agent whose blocks to list; omit to list all blocks.")
-        ] = None,
-        label: Annotated[
-            str | None, Field(max_length=100, description="Without agent: only blocks with this label.")
-        ] = None,
+        agent: Annotated[str | None, Field(max_length=300, description="Id or name; omit for all.")] = None,
+        label: Annotated[str | None, Field(max_length=100, description="Only this label (no agent).")] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> BlockList:
-        """List core memory blocks: label, id, size, limit and description (not the values).
-
-        With `agent`: the blocks in that agent's context. Without: every block you can see, including
-        standalone blocks made to share (create_block). Next: get_block to read one.
-        """
+        """Memory blocks of an agent, or all: label, id, size. Next: get_block."""
         ...
 
     @declare("Read a memory block", read_only=True)
@@ -57,16 +45,10 @@ class Memory(Protocol):
         agent: OptAgent = None,
         label: OptLabel = None,
         block_id: OptBlockId = None,
-        offset: Annotated[int, Field(ge=0, description="Start reading at this character (for long blocks).")] = 0,
-        max_chars: Annotated[
-            int, Field(ge=100, le=100_000, description="Most characters to return from `offset`.")
-        ] = DEFAULT_READ_CHARS,
+        offset: Annotated[int, Field(ge=0, description="Start offset.")] = 0,
+        max_chars: Annotated[int, Field(ge=100, le=100_000, description="Max characters.")] = DEFAULT_READ_CHARS,
     ) -> Block:
-        """Read a memory block's value: by agent + label (e.g. agent='helper', label='human'), or by block_id.
-
-        A long value comes in pieces: when next_offset is set, call again with offset=next_offset.
-        For a shared block, `agents` lists every agent it is attached to.
-        """
+        """Read a block (agent and label, or block_id). Long: pass next_offset as offset."""
         ...
 
     @declare("Replace a memory block", read_only=False, idempotent=True)
@@ -77,11 +59,7 @@ class Memory(Protocol):
         label: OptLabel = None,
         block_id: OptBlockId = None,
     ) -> BlockEdit:
-        """Replace a memory block's whole value. The agent sees the new value on its next turn.
-
-        To change one part without resending the rest, use edit_block. Fails (without writing) when the
-        value is longer than the block's limit.
-        """
+        """Replace a block's whole value; for a part: edit_block."""
         ...
 
     @declare("Edit part of a memory block", read_only=False)
@@ -90,53 +68,32 @@ class Memory(Protocol):
         agent: OptAgent = None,
         label: OptLabel = None,
         block_id: OptBlockId = None,
-        old_text: Annotated[
-            str | None, Field(max_length=100_000, description="Exact text to replace; must occur exactly once.")
-        ] = None,
-        new_text: Annotated[
-            str | None, Field(max_length=100_000, description="Replacement for old_text (empty string deletes it).")
-        ] = None,
-        insert_text: Annotated[
-            str | None, Field(max_length=100_000, description="Text to insert as new line(s).")
-        ] = None,
-        line: Annotated[
-            int | None, Field(ge=-1, description="With insert_text: insert before this 0-based line; -1 appends.")
-        ] = None,
+        old_text: Annotated[str | None, Field(max_length=100_000, description="Unique text to replace.")] = None,
+        new_text: Annotated[str | None, Field(max_length=100_000, description="Its replacement ('' deletes).")] = None,
+        insert_text: Annotated[str | None, Field(max_length=100_000, description="Lines to insert.")] = None,
+        line: Annotated[int | None, Field(ge=-1, description="0-based line to insert before; -1 appends.")] = None,
     ) -> BlockEdit:
-        """Edit part of a memory block: replace an exact, unique piece of text (old_text → new_text), or
-        insert new lines (insert_text at line; line=-1 appends).
-
-        Fails without writing when old_text is missing or occurs more than once (add context to make it
-        unique), or when the result would exceed the block's limit. Read the block first with get_block.
-        """
+        """Replace unique old_text with new_text, or insert insert_text at line. Read the block first."""
         ...
 
     @declare("Create a memory block", read_only=False)
     async def create_block(
         self,
         label: Label,
-        value: Annotated[str, Field(max_length=1_000_000, description="Initial content.")] = "",
+        value: Annotated[str, Field(max_length=1_000_000, description="Initial text.")] = "",
         description: Annotated[
             str | None,
-            Field(max_length=2_000, description="What belongs in it: agents read this to decide what to store."),
+            Field(max_length=2_000, description="What belongs there."),
         ] = None,
-        limit: Annotated[int | None, Field(ge=1, le=1_000_000, description="Most characters it may hold.")] = None,
-        attach_to: Annotated[
-            list[str] | None, Field(max_length=50, description="Agents (ids or names) to attach it to right away.")
-        ] = None,
+        limit: Annotated[int | None, Field(ge=1, le=1_000_000, description="Max characters.")] = None,
+        attach_to: Annotated[list[str] | None, Field(max_length=50, description="Agents to attach it to now.")] = None,
     ) -> Block:
-        """Create a standalone memory block, typically to share between agents (e.g. 'team_conventions').
-
-        Every agent it is attached to sees the same value and sees changes at once. Attach it now with
-        attach_to, or later with attach_block.
-        """
+        """A standalone block to share between agents. Next: attach_block."""
         ...
 
     @declare("Attach a memory block", read_only=False, idempotent=True)
     async def attach_block(self, agent: AgentRef, block_id: BlockId) -> Attachment:
-        """Attach an existing block (e.g. one made with create_block, or another agent's) to an agent, so
-        it appears in that agent's core memory. Shared: every attached agent sees the same value.
-        """
+        """Attach a block to an agent's memory (shared: one value for all)."""
         ...
 
     @declare("Detach a memory block", read_only=False, destructive=True, idempotent=True)
@@ -146,9 +103,7 @@ class Memory(Protocol):
         block_id: OptBlockId = None,
         label: OptLabel = None,
     ) -> Attachment:
-        """Remove a block from an agent's core memory (by block_id or label). The block itself survives,
-        and stays attached to any other agents; its content leaves this agent's context.
-        """
+        """Remove a block from an agent's memory (the block stays)."""
         ...
 
     @declare("Memory history", read_only=True)

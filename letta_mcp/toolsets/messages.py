@@ -36,13 +36,8 @@ class Messages(Protocol):
         include_tool_calls: IncludeToolCalls = False,
         wait_seconds: Wait = None,
     ) -> Reply:
-        """Send a message to a Letta agent and return its reply.
-
-        The agent keeps its own memory and history: send only the new message, never the conversation so
-        far. It may use tools and edit its memory first; its steps arrive as progress. If it is still
-        working at the deadline, you get status='running' and a run_id: call get_run to collect the reply
-        (the agent keeps working meanwhile). Not safe to retry blindly: a repeated call talks to the agent
-        twice — after an error, check list_messages first.
+        """Talk to an agent: send only the new message; steps come as progress. Still running at the deadline:
+        get_run(run_id). After an error, check list_messages first.
         """
         ...
 
@@ -55,26 +50,18 @@ class Messages(Protocol):
             Field(
                 ge=0,
                 le=600,
-                description="Seconds to wait for a running run to finish (capped at the "
-                "server's LETTA_MCP_WAIT_SECONDS); 0 answers at once.",
+                description="Seconds to wait.",
             ),
         ] = 0,
         include_reasoning: IncludeReasoning = False,
         include_tool_calls: IncludeToolCalls = False,
     ) -> Reply:
-        """Check a run that send_message handed back (status='running'): its status and, once it has
-        finished, the agent's full reply in the same shape as send_message.
-
-        Works from any letta-mcp process (the run lives in Letta). While status is 'running', call again
-        (with wait_seconds to wait for it here).
-        """
+        """A handed-back run: its status, and the reply once done. Call again while running."""
         ...
 
     @declare("Cancel a run", read_only=False, destructive=True, idempotent=True)
     async def cancel_run(self, run_id: RunId) -> Reply:
-        """Stop a run that is still working (e.g. one send_message handed back). What the agent already did
-        stays done. Returns the run's state afterwards; a finished run is left as it is.
-        """
+        """Stop a running run (from send_message); what it did stays done."""
         ...
 
     @declare("List an agent's messages", read_only=True)
@@ -83,35 +70,23 @@ class Messages(Protocol):
         agent: AgentRef,
         conversation: ConversationRef = None,
         order: Annotated[
-            Literal["newest_first", "oldest_first"], Field(description="Which end of the history to start from.")
+            Literal["newest_first", "oldest_first"], Field(description="Start from which end.")
         ] = "newest_first",
-        roles: Annotated[
-            list[Role] | None, Field(max_length=6, description="Only these kinds of message (default: all).")
-        ] = None,
+        roles: Annotated[list[Role] | None, Field(max_length=6, description="Only these kinds.")] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> MessageList:
-        """Read an agent's conversation history, page by page: user and assistant messages, reasoning,
-        tool calls and tool results, with ids and dates.
-
-        Use it to see what an agent was told or did (for example after a send_message that failed,
-        before retrying). For a topic rather than a time, use search_messages.
-        """
+        """An agent's history (messages, reasoning, tool calls), by page; check it after a failed send_message."""
         ...
 
     @declare("Search an agent's history", read_only=True)
     async def search_messages(
         self,
         agent: AgentRef,
-        query: Annotated[str, Field(min_length=1, max_length=1_000, description="What to look for.")],
+        query: Annotated[str, Field(min_length=1, max_length=1_000, description="Topic.")],
         limit: Limit = 10,
     ) -> MessageSearch:
-        """Search one agent's whole conversation history for a topic (not just recent messages).
-
-        Works on Letta Cloud (semantic search) and on self-hosted servers (through the agent's own
-        conversation_search tool, which needs that tool attached, as it is by default). For long-term
-        facts stored on purpose, search_archival is the better place.
-        """
+        """Search an agent's whole history. Stored facts: search_archival."""
         ...
 
 

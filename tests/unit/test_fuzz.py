@@ -21,7 +21,7 @@ from mcp import Client
 
 from letta_mcp.config import Settings
 from letta_mcp.server import create_server
-from tests.unit.test_catalog import CATALOG
+from tests.unit.test_catalog import APP_ONLY, CATALOG
 
 EXAMPLES = int(os.environ.get("LETTA_MCP_FUZZ_EXAMPLES", "430"))
 CALLS = {"n": 0}
@@ -93,7 +93,12 @@ def arguments_for(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     return st.dictionaries(keys | text, value, max_size=len(names) + 2)
 
 
-TOOLS = [name for toolset in ("agents", "messages", "memory", "archival", "tools") for name in CATALOG[toolset]]
+TOOLS = [
+    name
+    for toolset in ("agents", "messages", "memory", "archival", "tools")
+    for name in CATALOG[toolset]
+    if name not in APP_ONLY
+]
 
 
 @pytest.mark.parametrize("name", TOOLS)
