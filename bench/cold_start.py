@@ -1,7 +1,9 @@
 """Cold start: process start → initialize → tools/list over stdio, letta-mcp against a bare `mcp` server.
 
 Both are measured alternately in the same run (the machine is noisy), and the figure that matters
-is the ratio of medians. Usage: ``python -m bench.cold_start [--runs N]``.
+is the ratio of medians. Measured twice: with Letta reachable, as users have it (the first listing
+then starts the background lookup of exposed agents, which must not hold the answer back), and with
+Letta unreachable. Usage: ``python -m bench.cold_start [--runs N] [--base-url URL]``.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ def once(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def measure(runs: int = 15) -> dict[str, float]:
+UNREACHABLE = "http://127.0.0.1:9"
+
+
+def measure(runs: int = 15, base_url: str = UNREACHABLE) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LETTA_")}
-    env["LETTA_BASE_URL"] = "http://127.0.0.1:9"  # cold start must not touch Letta at all
+    env["LETTA_BASE_URL"] = base_url
     ours = [sys.executable, "-m", "letta_mcp"]
     bare = [sys.executable, str(ROOT / "bench" / "bare_server.py")]
     once(ours, env)
@@ -50,7 +55,9 @@ def measure(runs: int = 15) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    result = measure(parser.parse_args().runs)
+    parser.add_argument("--base-url", default=UNREACHABLE, help="the Letta to point at (default: none there)")
+    args = parser.parse_args()
+    result = measure(args.runs, args.base_url)
     print(
         f"cold start (start → initialize → tools/list, median of {result['runs']}): "
         f"letta-mcp {result['letta_mcp_s']:.3f} s, bare mcp {result['bare_mcp_s']:.3f} s, "

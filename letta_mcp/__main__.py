@@ -1,3 +1,3 @@
-from letta_mcp.cli import main
+from letta_mcp.startup import main
 
 main()

@@ -139,16 +139,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def serve_forever(settings: Settings) -> None:
     from letta_mcp.server import create_server
+    from letta_mcp.startup import ready
 
     if settings.transport == "stdio":
         server = create_server(settings)
+        ready()
         anyio.run(server.run_stdio_async, backend_options=event_loop_options())
         return
     from letta_mcp.http import serve
 
     if settings.workers > 1:
         export_settings(settings)
-    serve(create_server(settings), settings)
+    server = create_server(settings)
+    ready()
+    serve(server, settings)
 
 
 @contextlib.contextmanager

@@ -37,6 +37,8 @@ class Behaviour:
 
     title: str
     read_only: bool
+    hint: str
+    """A few words a client's tool search matches (Claude Code's `anthropic/searchHint`)."""
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = False
@@ -46,14 +48,20 @@ def declare(
     title: str,
     *,
     read_only: bool,
+    hint: str,
     destructive: bool = False,
     idempotent: bool = False,
     open_world: bool = False,
 ) -> Callable[[F], F]:
-    """Declare a contract method as a tool. The method stays as it is; its class becomes a toolset."""
+    """Declare a contract method as a tool. The method stays as it is; its class becomes a toolset.
+
+    `hint`: the words someone would search for to find this tool when a client keeps it out of view
+    until searched for (Claude Code does by default): say what it is about in plain words, with the
+    forms a search would use ("agent agents", "remember").
+    """
 
     def mark(method: F) -> F:
-        setattr(method, _MARK, Behaviour(title, read_only, destructive, idempotent, open_world))
+        setattr(method, _MARK, Behaviour(title, read_only, hint, destructive, idempotent, open_world))
         return method
 
     return mark
@@ -78,6 +86,10 @@ class ToolSpec:
     @property
     def read_only(self) -> bool:
         return self.behaviour.read_only
+
+    @property
+    def hint(self) -> str:
+        return self.behaviour.hint
 
     @property
     def destructive(self) -> bool:

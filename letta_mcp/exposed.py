@@ -23,7 +23,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
-from letta_mcp import notify
+from letta_mcp import catalog, notify
 from letta_mcp.config import Settings
 from letta_mcp.contract import ToolSpec, toolset
 from letta_mcp.registry import Invoke, build, tool_function
@@ -53,14 +53,17 @@ class ExposedTools:
     def __init__(self, settings: Settings, spec: ToolSpec = ASK) -> None:
         self.settings = settings
         self.spec = spec
-        self._template = build(spec, _asking("template"))
+        self._template: Tool | None = None
         self._cache: dict[str, tuple[float, list[Exposed]]] = {}
         self._tools: dict[Exposed, Tool] = {}
         self._warming: set[str] = set()
 
     def tool(self, exposed: Exposed) -> Tool:
+        """The callable tool for `exposed`, built on first use (listings come from the catalog)."""
         built = self._tools.get(exposed)
         if built is None:
+            if self._template is None:
+                self._template = build(self.spec, _asking("template"))
             built = self._template.model_copy(
                 update={
                     "fn": tool_function(self.spec, _asking(exposed.agent_id), exposed.tool_name),
@@ -139,20 +142,7 @@ class ExposedTools:
         return None
 
     def mcp_tools(self, exposed: list[Exposed]) -> list[MCPTool]:
-        out = []
-        for e in exposed:
-            t = self.tool(e)
-            out.append(
-                MCPTool(
-                    name=t.name,
-                    title=t.title,
-                    description=t.description,
-                    input_schema=t.parameters,
-                    output_schema=t.output_schema,
-                    annotations=t.annotations,
-                )
-            )
-        return out
+        return [catalog.ask_tool(e.tool_name, f"Ask {e.agent_name}", e.description, e.agent_name) for e in exposed]
 
 
 __all__ = ["ASK", "ExposedTools"]

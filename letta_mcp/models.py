@@ -53,7 +53,7 @@ class Attached:
 class Out(BaseModel):
     """Base of every tool result."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "defer_build": True}
     _attached: list[Attached] = PrivateAttr(default_factory=list)
 
     def with_attachment(self, uri: str, mime_type: str, text: str) -> Self:

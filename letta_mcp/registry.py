@@ -2,9 +2,10 @@
 
 `build` turns a `ToolSpec` into the SDK's `Tool`: its input schema from the contract's signature
 (compacted), its output schema from the result model (shallow), its annotations from the declared
-behaviour. Its function is the wrapper: it finds the backend's implementation for the request, runs
-it (a read that failed transiently is retried; a write never is), hands any failure to
-`errors.translate`, and keeps the result within the output budget.
+behaviour, its `_meta` the search hint. Its function is the wrapper: it finds the backend's
+implementation for the request, runs it (a read that failed transiently is retried; a write never
+is), hands any failure to `errors.translate`, and keeps the result within the output budget.
+`LazyTools` builds them only when first called; tools/list comes from the prebuilt `catalog`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 
 import anyio
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.tools import Tool, ToolManager
 from mcp.types import CallToolResult, EmbeddedResource, TextContent, TextResourceContents
+from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
-from letta_mcp import errors
+from letta_mcp import catalog, errors
 from letta_mcp.callers import LOCAL, Caller
 from letta_mcp.config import Settings
 from letta_mcp.contract import ToolSpec
@@ -133,15 +135,33 @@ def build(spec: ToolSpec, invoke: Invoke | None = None, toolsets: Collection[str
         description=spec.description,
         context_kwarg="ctx",
         annotations=spec.annotations(),
+        meta={catalog.SEARCH_HINT: spec.hint},
         structured_output=True,
     )
     return finish(built, toolsets)
 
 
-def build_tools(settings: Settings, backend: Backend) -> list[Tool]:
-    """The fixed tools this server registers: those visible to its own, unnarrowed view (see `visibility`)."""
-    served = served_toolsets(settings, LOCAL, backend)
-    return [build(spec, toolsets=served) for spec in TOOLS if visible(spec, settings, LOCAL, backend)]
+class LazyTools(ToolManager):
+    """The fixed tools this server registers (those visible to its own, unnarrowed view: see `visibility`),
+    each built when it is first asked for. tools/list is answered from the prebuilt catalog meanwhile."""
+
+    def __init__(self, settings: Settings, backend: Backend) -> None:
+        super().__init__()
+        self.toolsets = served_toolsets(settings, LOCAL, backend)
+        self.specs = {spec.name: spec for spec in TOOLS if visible(spec, settings, LOCAL, backend)}
+
+    def get_tool(self, name: str) -> Tool | None:
+        tool = self._tools.get(name)
+        if tool is None and name in self.specs:
+            tool = self._tools[name] = build(self.specs[name], toolsets=self.toolsets)
+        return tool
+
+    def list_tools(self) -> list[Tool]:
+        return [tool for name in self.specs if (tool := self.get_tool(name)) is not None]
+
+    def listed(self) -> list[MCPTool]:
+        """What tools/list shows for these tools, from the prebuilt catalog (nothing is built)."""
+        return [catalog.listed(name, self.toolsets) for name in self.specs]
 
 
-__all__ = ["Invoke", "build", "build_tools", "finish", "tool_function"]
+__all__ = ["Invoke", "LazyTools", "build", "finish", "tool_function"]

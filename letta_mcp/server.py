@@ -31,6 +31,7 @@ from mcp.types import (
     UnsubscribeRequestParams,
 )
 from mcp.types import Resource as MCPResource
+from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from letta_mcp import errors, notify, subscriptions
@@ -39,7 +40,7 @@ from letta_mcp.callers import NoCaller
 from letta_mcp.config import Settings, backend_kind, shown_url
 from letta_mcp.exposed import ASK, ExposedTools
 from letta_mcp.prompts import register_prompts
-from letta_mcp.registry import build_tools
+from letta_mcp.registry import LazyTools
 from letta_mcp.resources import complete, register_resources
 from letta_mcp.state import AppContext, Backend, RequestState, request_state
 from letta_mcp.subscriptions import connection_of
@@ -77,6 +78,14 @@ class LettaServer(MCPServer[AppContext]):
         super().__init__("letta", **kwargs)
         self.backend = backend
         self.exposed = ExposedTools(settings)
+        self._tool_manager = self.tools = LazyTools(settings, backend)
+        self._listed: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The fixed tools, from the prebuilt catalog (see `catalog`); the ask_ tools follow per caller."""
+        if self._listed is None:
+            self._listed = self.tools.listed()
+        return self._listed
 
     async def list_resources(self) -> list[MCPResource]:
         index = MCPResource(
@@ -204,7 +213,6 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
                 tasks.cancel_scope.cancel()
                 await backend.aclose()
 
-    tools = build_tools(settings, backend)
     server = LettaServer(
         settings,
         backend,
@@ -214,7 +222,6 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
         website_url="https://github.com/letta-ai/letta",
         lifespan=lifespan,
         log_level=settings.log_level,
-        tools=tools,
         **_auth_options(settings),
     )
     register_resources(server)
@@ -223,7 +230,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
     logger.info(
         "letta-mcp %s: %d tools (toolsets: %s%s) for Letta at %s",
         __version__,
-        len(tools),
+        len(server.tools.specs),
         ",".join(settings.toolsets),
         "; read-only" if settings.read_only else "",
         shown_url(settings.base_url),

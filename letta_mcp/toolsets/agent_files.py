@@ -17,7 +17,7 @@ AF_MIME = "application/json"
 class AgentFilesToolset(Protocol):
     """The contract of the `agent_files` toolset."""
 
-    @declare("Export an agent", read_only=True)
+    @declare("Export an agent", read_only=True, hint="letta export agent file .af backup copy")
     async def export_agent(
         self,
         agent: AgentRef,
@@ -32,7 +32,7 @@ class AgentFilesToolset(Protocol):
         """
         ...
 
-    @declare("Import an agent", read_only=False, open_world=True)
+    @declare("Import an agent", read_only=False, hint="letta import agent file .af restore copy", open_world=True)
     async def import_agent(
         self,
         path: Annotated[

@@ -37,7 +37,7 @@ UniqueBy = Literal["name", "tags", "none"]
 class Agents(Protocol):
     """The contract of the `agents` toolset."""
 
-    @declare("List agents", read_only=True)
+    @declare("List agents", read_only=True, hint="letta find list agents by name or tag")
     async def list_agents(
         self,
         name: Annotated[str | None, Field(max_length=300, description="Exact name.")] = None,
@@ -50,12 +50,12 @@ class Agents(Protocol):
         """Find agents by name, tag or text, newest first. Next: get_agent, send_message."""
         ...
 
-    @declare("Get an agent", read_only=True)
+    @declare("Get an agent", read_only=True, hint="letta agent details model system prompt memory tools")
     async def get_agent(self, agent: AgentRef) -> Agent:
         """An agent in full: model, tags, tools, memory blocks. Next: get_block."""
         ...
 
-    @declare("Create an agent", read_only=False, idempotent=True)
+    @declare("Create an agent", read_only=False, hint="letta create new stateful agent with memory", idempotent=True)
     async def create_agent(
         self,
         name: Annotated[str, Field(min_length=1, max_length=200, description="Unique name.")],
@@ -102,7 +102,7 @@ class Agents(Protocol):
         """
         ...
 
-    @declare("Update an agent", read_only=False, idempotent=True)
+    @declare("Update an agent", read_only=False, hint="letta change agent model system prompt tags", idempotent=True)
     async def update_agent(
         self,
         agent: AgentRef,
@@ -121,12 +121,12 @@ class Agents(Protocol):
         """Change an agent's settings; only what you pass. Memory: edit_block."""
         ...
 
-    @declare("Delete an agent", read_only=False, destructive=True, idempotent=False)
+    @declare("Delete an agent", read_only=False, hint="letta delete remove agent", destructive=True, idempotent=False)
     async def delete_agent(self, agent: AgentRef) -> Deleted:
         """Delete an agent and its history for good; check with get_agent first."""
         ...
 
-    @declare("List models", read_only=True)
+    @declare("List models", read_only=True, hint="letta llm models handles for agents")
     async def list_models(self) -> ModelList:
         """Model and embedding handles (for create_agent)."""
         ...

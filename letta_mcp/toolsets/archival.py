@@ -21,7 +21,7 @@ Archive = Annotated[
 class Archival(Protocol):
     """The contract of the `archival` toolset."""
 
-    @declare("Store in archival memory", read_only=False)
+    @declare("Store in archival memory", read_only=False, hint="letta remember save fact long-term archival memory")
     async def insert_archival(
         self,
         agent: AgentRef,
@@ -32,7 +32,7 @@ class Archival(Protocol):
         """Store a fact in an agent's archival memory (searched when needed). Next: search_archival."""
         ...
 
-    @declare("Search archival memory", read_only=True)
+    @declare("Search archival memory", read_only=True, hint="letta recall search long-term archival memory")
     async def search_archival(
         self,
         agent: AgentRef,
@@ -47,7 +47,13 @@ class Archival(Protocol):
         """Search an agent's archival memory by meaning (ids for delete_archival)."""
         ...
 
-    @declare("Delete from archival memory", read_only=False, destructive=True, idempotent=True)
+    @declare(
+        "Delete from archival memory",
+        read_only=False,
+        hint="letta forget delete archival memory passage",
+        destructive=True,
+        idempotent=True,
+    )
     async def delete_archival(
         self,
         agent: AgentRef,

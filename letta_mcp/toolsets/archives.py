@@ -18,7 +18,7 @@ ArchiveRef = Annotated[
 class Archives(Protocol):
     """The contract of the `archives` toolset."""
 
-    @declare("List archives", read_only=True)
+    @declare("List archives", read_only=True, hint="letta archives shared archival memory stores")
     async def list_archives(
         self,
         agent: Annotated[
@@ -32,7 +32,7 @@ class Archives(Protocol):
         """
         ...
 
-    @declare("Create an archive", read_only=False, idempotent=True)
+    @declare("Create an archive", read_only=False, hint="letta new shared archival memory archive", idempotent=True)
     async def create_archive(
         self,
         name: Annotated[str, Field(min_length=1, max_length=200, description="A unique name.")],
@@ -46,12 +46,20 @@ class Archives(Protocol):
         """
         ...
 
-    @declare("Attach an archive", read_only=False, idempotent=True)
+    @declare(
+        "Attach an archive", read_only=False, hint="letta share archival memory archive with agent", idempotent=True
+    )
     async def attach_archive(self, agent: AgentRef, archive: ArchiveRef) -> Attachment:
         """Give an agent a shared archive: it searches those passages too."""
         ...
 
-    @declare("Detach an archive", read_only=False, destructive=True, idempotent=True)
+    @declare(
+        "Detach an archive",
+        read_only=False,
+        hint="letta remove archival memory archive from agent",
+        destructive=True,
+        idempotent=True,
+    )
     async def detach_archive(self, agent: AgentRef, archive: ArchiveRef) -> Attachment:
         """Take a shared archive away from an agent. The archive and its passages stay."""
         ...

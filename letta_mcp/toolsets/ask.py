@@ -56,7 +56,7 @@ class Ask(Protocol):
 class AskAgent(Protocol):
     """The signature every ask_<agent> tool shares (the agent is bound when the tool is made)."""
 
-    @declare("Ask an agent", read_only=False, open_world=True)
+    @declare("Ask an agent", read_only=False, hint="letta ask agent question", open_world=True)
     async def ask(
         self,
         message: MessageText,

@@ -14,7 +14,7 @@ from letta_mcp.toolsets._args import AgentRef, ConversationRef, Cursor, Limit
 class Conversations(Protocol):
     """The contract of the `conversations` toolset."""
 
-    @declare("List an agent's conversations", read_only=True)
+    @declare("List an agent's conversations", read_only=True, hint="letta agent conversations threads")
     async def list_conversations(self, agent: AgentRef, limit: Limit = 20, cursor: Cursor = None) -> ConversationList:
         """List an agent's conversations (threads besides its default one), newest first: id and summary.
 
@@ -22,7 +22,7 @@ class Conversations(Protocol):
         """
         ...
 
-    @declare("Start a conversation", read_only=False)
+    @declare("Start a conversation", read_only=False, hint="letta new conversation thread with agent")
     async def create_conversation(
         self,
         agent: AgentRef,
@@ -33,7 +33,7 @@ class Conversations(Protocol):
         """
         ...
 
-    @declare("Fork a conversation", read_only=False)
+    @declare("Fork a conversation", read_only=False, hint="letta fork branch copy conversation thread")
     async def fork_conversation(self, agent: AgentRef, conversation: ConversationRef = None) -> ConversationInfo:
         """Copy a conversation (default: the agent's default thread) into a new one that continues from
         the same history, to try another direction without touching the original.

@@ -26,12 +26,12 @@ FileRef = Annotated[
 class Files(Protocol):
     """The contract of the `files` toolset."""
 
-    @declare("List folders", read_only=True)
+    @declare("List folders", read_only=True, hint="letta folders of files documents")
     async def list_folders(self, limit: Limit = 50, cursor: Cursor = None) -> FolderList:
         """List the folders of documents on the Letta server. Next: list_files, or attach_folder."""
         ...
 
-    @declare("Create a folder", read_only=False, idempotent=True)
+    @declare("Create a folder", read_only=False, hint="letta new folder for files documents", idempotent=True)
     async def create_folder(
         self,
         name: Annotated[str, Field(min_length=1, max_length=200, description="A unique name.")],
@@ -45,7 +45,7 @@ class Files(Protocol):
         """
         ...
 
-    @declare("Upload a file", read_only=False, open_world=True)
+    @declare("Upload a file", read_only=False, hint="letta upload file document pdf to folder", open_world=True)
     async def upload_file(
         self,
         folder: FolderRef,
@@ -67,27 +67,37 @@ class Files(Protocol):
         """
         ...
 
-    @declare("List files", read_only=True)
+    @declare("List files", read_only=True, hint="letta files documents in folder")
     async def list_files(self, folder: FolderRef, limit: Limit = 50, cursor: Cursor = None) -> FileList:
         """List the files of a folder with their processing status (completed files are searchable)."""
         ...
 
-    @declare("Attach a folder", read_only=False, idempotent=True)
+    @declare("Attach a folder", read_only=False, hint="letta give agent folder files documents", idempotent=True)
     async def attach_folder(self, agent: AgentRef, folder: FolderRef) -> Attachment:
         """Give an agent a folder's files: it can search them and open them into its context."""
         ...
 
-    @declare("Detach a folder", read_only=False, destructive=True, idempotent=True)
+    @declare(
+        "Detach a folder",
+        read_only=False,
+        hint="letta remove folder files from agent",
+        destructive=True,
+        idempotent=True,
+    )
     async def detach_folder(self, agent: AgentRef, folder: FolderRef) -> Attachment:
         """Take a folder away from an agent. The folder and its files stay on the server."""
         ...
 
-    @declare("Open a file for an agent", read_only=False, idempotent=True)
+    @declare(
+        "Open a file for an agent", read_only=False, hint="letta open file document in agent context", idempotent=True
+    )
     async def open_file(self, agent: AgentRef, file: FileRef) -> AgentFiles:
         """Open one of an agent's files (from an attached folder) into its context window."""
         ...
 
-    @declare("Close a file for an agent", read_only=False, idempotent=True)
+    @declare(
+        "Close a file for an agent", read_only=False, hint="letta close file document in agent context", idempotent=True
+    )
     async def close_file(self, agent: AgentRef, file: FileRef) -> AgentFiles:
         """Close one of an agent's open files: it leaves its context window (it stays searchable)."""
         ...

@@ -18,12 +18,12 @@ ServerRef = Annotated[
 class McpServers(Protocol):
     """The contract of the `mcp_servers` toolset."""
 
-    @declare("List Letta's MCP servers", read_only=True)
+    @declare("List Letta's MCP servers", read_only=True, hint="letta mcp servers registered")
     async def list_mcp_servers(self) -> McpServerList:
         """List the MCP servers registered in Letta (whose tools Letta's agents can call)."""
         ...
 
-    @declare("Add an MCP server to Letta", read_only=False, open_world=True)
+    @declare("Add an MCP server to Letta", read_only=False, hint="letta add register mcp server", open_world=True)
     async def add_mcp_server(
         self,
         name: Annotated[str, Field(min_length=1, max_length=100, description="A unique name.")],
@@ -46,17 +46,29 @@ class McpServers(Protocol):
         """
         ...
 
-    @declare("Remove an MCP server from Letta", read_only=False, destructive=True, idempotent=True)
+    @declare(
+        "Remove an MCP server from Letta",
+        read_only=False,
+        hint="letta remove mcp server",
+        destructive=True,
+        idempotent=True,
+    )
     async def remove_mcp_server(self, server: ServerRef) -> McpServerList:
         """Unregister an MCP server from Letta; agents that had its tools lose them."""
         ...
 
-    @declare("List an MCP server's tools", read_only=True, open_world=True)
+    @declare("List an MCP server's tools", read_only=True, hint="letta mcp server tools", open_world=True)
     async def list_mcp_server_tools(self, server: ServerRef) -> McpToolList:
         """List the tools an MCP server registered in Letta offers (Letta asks the server)."""
         ...
 
-    @declare("Attach MCP tools to an agent", read_only=False, idempotent=True, open_world=True)
+    @declare(
+        "Attach MCP tools to an agent",
+        read_only=False,
+        hint="letta give agent mcp server tools",
+        idempotent=True,
+        open_world=True,
+    )
     async def attach_mcp_tools(
         self,
         agent: AgentRef,

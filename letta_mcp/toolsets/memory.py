@@ -28,7 +28,7 @@ Value = Annotated[str, Field(max_length=1_000_000, description="New content.")]
 class Memory(Protocol):
     """The contract of the `memory` toolset."""
 
-    @declare("List memory blocks", read_only=True)
+    @declare("List memory blocks", read_only=True, hint="letta agent core memory blocks")
     async def list_blocks(
         self,
         agent: Annotated[str | None, Field(max_length=300, description="Id or name; omit for all.")] = None,
@@ -39,7 +39,7 @@ class Memory(Protocol):
         """Memory blocks of an agent, or all: label, id, size. Next: get_block."""
         ...
 
-    @declare("Read a memory block", read_only=True)
+    @declare("Read a memory block", read_only=True, hint="letta read recall agent core memory block")
     async def get_block(
         self,
         agent: OptAgent = None,
@@ -51,7 +51,12 @@ class Memory(Protocol):
         """Read a block (agent and label, or block_id). Long: pass next_offset as offset."""
         ...
 
-    @declare("Replace a memory block", read_only=False, idempotent=True)
+    @declare(
+        "Replace a memory block",
+        read_only=False,
+        hint="letta remember rewrite agent core memory block",
+        idempotent=True,
+    )
     async def update_block(
         self,
         value: Value,
@@ -62,7 +67,7 @@ class Memory(Protocol):
         """Replace a block's whole value; for a part: edit_block."""
         ...
 
-    @declare("Edit part of a memory block", read_only=False)
+    @declare("Edit part of a memory block", read_only=False, hint="letta remember edit agent core memory block text")
     async def edit_block(
         self,
         agent: OptAgent = None,
@@ -76,7 +81,7 @@ class Memory(Protocol):
         """Replace unique old_text with new_text, or insert insert_text at line. Read the block first."""
         ...
 
-    @declare("Create a memory block", read_only=False)
+    @declare("Create a memory block", read_only=False, hint="letta new shared core memory block")
     async def create_block(
         self,
         label: Label,
@@ -91,12 +96,18 @@ class Memory(Protocol):
         """A standalone block to share between agents. Next: attach_block."""
         ...
 
-    @declare("Attach a memory block", read_only=False, idempotent=True)
+    @declare("Attach a memory block", read_only=False, hint="letta share core memory block with agent", idempotent=True)
     async def attach_block(self, agent: AgentRef, block_id: BlockId) -> Attachment:
         """Attach a block to an agent's memory (shared: one value for all)."""
         ...
 
-    @declare("Detach a memory block", read_only=False, destructive=True, idempotent=True)
+    @declare(
+        "Detach a memory block",
+        read_only=False,
+        hint="letta remove core memory block from agent",
+        destructive=True,
+        idempotent=True,
+    )
     async def detach_block(
         self,
         agent: AgentRef,
@@ -106,7 +117,7 @@ class Memory(Protocol):
         """Remove a block from an agent's memory (the block stays)."""
         ...
 
-    @declare("Memory history", read_only=True)
+    @declare("Memory history", read_only=True, hint="letta memory git history commits changes")
     async def memory_history(
         self,
         agent: AgentRef,

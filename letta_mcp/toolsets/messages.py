@@ -26,7 +26,7 @@ Role = Literal["user", "assistant", "reasoning", "tool_call", "tool_return", "sy
 class Messages(Protocol):
     """The contract of the `messages` toolset."""
 
-    @declare("Send a message to an agent", read_only=False, open_world=True)
+    @declare("Send a message to an agent", read_only=False, hint="letta message chat talk to agent", open_world=True)
     async def send_message(
         self,
         agent: AgentRef,
@@ -41,7 +41,7 @@ class Messages(Protocol):
         """
         ...
 
-    @declare("Get a run's outcome", read_only=True)
+    @declare("Get a run's outcome", read_only=True, hint="letta long agent reply run result")
     async def get_run(
         self,
         run_id: RunId,
@@ -59,12 +59,12 @@ class Messages(Protocol):
         """A handed-back run: its status, and the reply once done. Call again while running."""
         ...
 
-    @declare("Cancel a run", read_only=False, destructive=True, idempotent=True)
+    @declare("Cancel a run", read_only=False, hint="letta stop cancel agent run", destructive=True, idempotent=True)
     async def cancel_run(self, run_id: RunId) -> Reply:
         """Stop a running run (from send_message); what it did stays done."""
         ...
 
-    @declare("List an agent's messages", read_only=True)
+    @declare("List an agent's messages", read_only=True, hint="letta agent conversation history messages")
     async def list_messages(
         self,
         agent: AgentRef,
@@ -79,7 +79,7 @@ class Messages(Protocol):
         """An agent's history (messages, reasoning, tool calls), by page; check it after a failed send_message."""
         ...
 
-    @declare("Search an agent's history", read_only=True)
+    @declare("Search an agent's history", read_only=True, hint="letta search agent conversation history messages")
     async def search_messages(
         self,
         agent: AgentRef,

@@ -21,7 +21,7 @@ ToolRef = Annotated[str, Field(min_length=1, max_length=200, description="The to
 class Tools(Protocol):
     """The contract of the `tools` toolset."""
 
-    @declare("List tools", read_only=True)
+    @declare("List tools", read_only=True, hint="letta agent tools functions")
     async def list_tools(
         self,
         agent: Annotated[
@@ -36,7 +36,13 @@ class Tools(Protocol):
         """
         ...
 
-    @declare("Create a tool from Python", read_only=False, idempotent=True, open_world=True)
+    @declare(
+        "Create a tool from Python",
+        read_only=False,
+        hint="letta create custom python tool function for agents",
+        idempotent=True,
+        open_world=True,
+    )
     async def create_tool(
         self,
         source_code: Annotated[
@@ -57,7 +63,7 @@ class Tools(Protocol):
         """
         ...
 
-    @declare("Attach a tool to an agent", read_only=False, idempotent=True)
+    @declare("Attach a tool to an agent", read_only=False, hint="letta give agent tool function", idempotent=True)
     async def attach_tool(self, agent: AgentRef, tool: ToolRef) -> Attachment:
         """Give an agent a tool (by name or id) so it can call it from its next turn on.
 
@@ -66,7 +72,13 @@ class Tools(Protocol):
         """
         ...
 
-    @declare("Detach a tool from an agent", read_only=False, destructive=True, idempotent=True)
+    @declare(
+        "Detach a tool from an agent",
+        read_only=False,
+        hint="letta remove tool function from agent",
+        destructive=True,
+        idempotent=True,
+    )
     async def detach_tool(self, agent: AgentRef, tool: ToolRef) -> Attachment:
         """Take a tool (by name or id) away from an agent. The tool stays on the server for other agents."""
         ...
