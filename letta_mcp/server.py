@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -53,11 +53,26 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-INSTRUCTIONS = """\
-letta-mcp connects you to Letta: stateful agents that keep memory blocks (always in their context),
-archival memory (searchable long-term storage) and their whole conversation history on the Letta
-server. Tools take `agent` as an id or an exact name; list_agents finds them. Send only the new
-message to an agent (never the conversation so far): it remembers. Lists are paged with cursors."""
+
+def instructions(tools: Collection[str]) -> str:
+    """What the client shows the model about this server, naming only the tools it serves (`tools`): the
+    words a tool search would start from (Letta, agents, memory, remember)."""
+    archival = "insert_archival" in tools
+    parts = [
+        "letta-mcp connects you to Letta: stateful agents that keep memory blocks (always in their context)"
+        + (", archival memory (searchable long-term storage)" if archival else "")
+        + " and their whole conversation history."
+    ]
+    if "send_message" in tools:
+        parts.append("Agents: list_agents, create_agent; send_message (send only the new message: it remembers).")
+    remember = [t for t in ("insert_archival", "edit_block") if t in tools]
+    recall = [t for t in ("search_archival", "get_block") if t in tools]
+    if remember:
+        parts.append(f"To remember something: {' or '.join(remember)}; to recall: {', '.join(recall)}.")
+    parts.append(
+        "ask_<agent> tools are agents exposed as tools. `agent` is an id or exact name; lists page with cursors."
+    )
+    return " ".join(parts)
 
 
 def backend_for(settings: Settings, letta: AsyncLetta | None = None) -> Backend:
@@ -74,11 +89,11 @@ def backend_for(settings: Settings, letta: AsyncLetta | None = None) -> Backend:
 class LettaServer(MCPServer[AppContext]):
     """The MCP server of one backend (see the module doc for what it adds to `MCPServer`)."""
 
-    def __init__(self, settings: Settings, backend: Backend, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, backend: Backend, tools: LazyTools, **kwargs: Any) -> None:
         super().__init__("letta", **kwargs)
         self.backend = backend
         self.exposed = ExposedTools(settings)
-        self._tool_manager = self.tools = LazyTools(settings, backend)
+        self._tool_manager = self.tools = tools
         self._listed: list[MCPTool] | None = None
 
     async def list_tools(self) -> list[MCPTool]:
@@ -213,12 +228,14 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
                 tasks.cancel_scope.cancel()
                 await backend.aclose()
 
+    tools = LazyTools(settings, backend)
     server = LettaServer(
         settings,
         backend,
+        tools,
         title="Letta",
         version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=instructions(tools.specs),
         website_url="https://github.com/letta-ai/letta",
         lifespan=lifespan,
         log_level=settings.log_level,
@@ -230,7 +247,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
     logger.info(
         "letta-mcp %s: %d tools (toolsets: %s%s) for Letta at %s",
         __version__,
-        len(server.tools.specs),
+        len(tools.specs),
         ",".join(settings.toolsets),
         "; read-only" if settings.read_only else "",
         shown_url(settings.base_url),
@@ -238,4 +255,4 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
     return server
 
 
-__all__ = ["INSTRUCTIONS", "LettaServer", "backend_for", "create_server"]
+__all__ = ["LettaServer", "backend_for", "create_server", "instructions"]

@@ -50,12 +50,12 @@ class Agents(Protocol):
         """Find agents by name, tag or text, newest first. Next: get_agent, send_message."""
         ...
 
-    @declare("Get an agent", read_only=True, hint="letta agent details model system prompt memory tools")
+    @declare("Get an agent", read_only=True, hint="letta agent details model system prompt tools blocks")
     async def get_agent(self, agent: AgentRef) -> Agent:
         """An agent in full: model, tags, tools, memory blocks. Next: get_block."""
         ...
 
-    @declare("Create an agent", read_only=False, hint="letta create new stateful agent with memory", idempotent=True)
+    @declare("Create an agent", read_only=False, hint="letta create new stateful agent", idempotent=True)
     async def create_agent(
         self,
         name: Annotated[str, Field(min_length=1, max_length=200, description="Unique name.")],

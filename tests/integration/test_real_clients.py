@@ -200,3 +200,59 @@ def test_claude_code_accepts_the_published_configs(tools: Path, stack: Stack) ->
     lines = {line.split(":")[0]: line for line in listed.stdout.splitlines() if ":" in line}
     assert "✔ Connected" in lines.get("letta", ""), listed.stdout
     assert "✔ Connected" in lines.get("letta-from-config", ""), listed.stdout
+
+
+def _claude_run(claude: str, env: dict[str, str], home: str, prompt: str) -> None:
+    done = run([claude, "-p", prompt, "--model", "claude-sonnet-4-5"], env, home, timeout=180)
+    assert done.returncode == 0, done.stderr + done.stdout
+
+
+async def test_claude_code_finds_letta_tools_by_search_and_keeps_ask_tools_in_view(
+    tools: Path, stack: Stack, letta: Any, uid: str
+) -> None:
+    """With the pinned Claude Code against a fake Anthropic API: the fixed tools are deferred behind its tool
+    search, which finds them by their search hints; an exposed agent's ask_ tool is always sent in full; the
+    server instructions reach the model; and the `alwaysLoad` server option (README) loads every tool."""
+    from tests.stack.fake_anthropic import fake_anthropic
+
+    tag = f"{uid}:expose"
+    await letta.agents.create(
+        name=f"Reviewer {uid}", description="Reviews.", model=stack.model, embedding=stack.embedding, tags=[tag]
+    )
+    ask = f"mcp__letta__ask_reviewer_{uid}"
+    claude = str(tools / "node_modules" / ".bin" / "claude")
+    home = tempfile.mkdtemp(prefix="claude-home-")
+    with fake_anthropic() as fake, http_server(stack, LETTA_MCP_EXPOSE_TAG=tag) as base:
+        env = node_env(tools, HOME=home, ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_API_KEY="sk-ant-fake-0123456789")
+        added = run([claude, "mcp", "add", "--transport", "http", "letta", base + "/mcp"], env, home)
+        assert added.returncode == 0, added.stderr
+        _claude_run(claude, env, home, "search: remember | memory | agents | zzz-no-such-thing")
+        first = fake.requests[0]
+        sent = {t["name"]: t for t in first["tools"]}
+        assert ask in sent, sorted(sent)
+        assert sent[ask]["input_schema"]["required"] == ["message"]
+        assert "mcp__letta__list_agents" not in sent, "fixed tools are deferred behind the tool search"
+        shown = json.dumps(first)
+        assert "mcp__letta__list_agents" in shown, "deferred tools are still named"
+        assert "To remember something: insert_archival or edit_block" in shown, "the server instructions"
+
+        found = fake.tool_results()
+        assert {"mcp__letta__insert_archival", "mcp__letta__update_block", "mcp__letta__edit_block"} <= set(
+            found["remember"]
+        ), found
+        memory = {"get_block", "list_blocks", "update_block", "edit_block", "create_block", "attach_block"}
+        memory |= {"detach_block", "insert_archival", "search_archival", "delete_archival"}
+        assert found["memory"], found
+        assert {n.removeprefix("mcp__letta__") for n in found["memory"]} <= memory, found
+        assert found["agents"][0] == "mcp__letta__list_agents", found
+        assert found["zzz-no-such-thing"] == [], found
+
+        fake.requests.clear()
+        removed = run([claude, "mcp", "remove", "letta"], env, home)
+        assert removed.returncode == 0, removed.stderr
+        entry = json.dumps({"type": "http", "url": base + "/mcp", "alwaysLoad": True})
+        added = run([claude, "mcp", "add-json", "letta", entry], env, home)
+        assert added.returncode == 0, added.stderr
+        _claude_run(claude, env, home, "hello")
+        sent = {t["name"] for t in fake.requests[0]["tools"]}
+        assert {"mcp__letta__list_agents", "mcp__letta__send_message", ask} <= sent, sorted(sent)
