@@ -14,10 +14,12 @@ from typing import Any
 import anyio
 from mcp import Client
 
-from bench.overhead import ROUNDS, _mcp, _timed, percentiles
+from bench.overhead import _mcp, _timed, percentiles
 from tests.app_client import Direct, direct
 from tests.stack.app_stack import AppStack
 from tests.subprocess_server import http_server, stdio_params
+
+ROUNDS = 10
 
 
 async def overhead(app: AppStack, agent_id: str, calls: int) -> dict[str, Any]:

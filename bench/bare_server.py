@@ -1,4 +1,7 @@
-"""The floor for cold start: a bare `mcp` server with one trivial tool, over stdio."""
+"""The floor: a bare `mcp` server with one trivial tool, over stdio (default) or, with ``--http PORT``,
+over streamable HTTP set up as letta-mcp's is (stateless, streamed responses, uvicorn)."""
+
+import sys
 
 from mcp.server.mcpserver import MCPServer
 
@@ -12,4 +15,10 @@ async def echo(text: str) -> str:
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    if sys.argv[1:2] == ["--http"]:
+        import uvicorn
+
+        app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=False)
+        uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", server_header=False)
+    else:
+        server.run("stdio")

@@ -1,20 +1,26 @@
 """Per-call overhead: get_block and list_agents through letta-mcp (stdio and HTTP) against the same
-calls made directly with AsyncLetta to the same server, interleaved in rounds."""
+calls made directly with AsyncLetta to the same server, interleaved in rounds.
+
+What letta-mcp adds (its p50 minus the direct call's) is set against the floors measured in the same
+run: a bare `mcp` server's echo round trip over stdio, and over streamable HTTP set up as letta-mcp's
+is. The goal: no more than twice the floor, i.e. letta-mcp's own work costs at most one more hop."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
-from tests.stack.letta_stack import Stack
+from tests.stack.letta_stack import Stack, free_port
 from tests.subprocess_server import http_server, stdio_params
-
-ROUNDS = 10
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -39,6 +45,10 @@ def _mcp(client: Client, name: str, args: dict[str, Any]) -> Callable[[], Awaita
 
 
 async def measure(stack: Stack, letta: Any, agent_id: str, calls: int) -> dict[str, Any]:
+    """Every path, one call each in turn, `calls` times: the direct SDK call, letta-mcp over stdio and over
+    HTTP, and the bare echo over stdio and over HTTP. Interleaved call by call so that every process waits
+    the same between its calls: a process woken after Letta's 10-40 ms is slower than one called back to
+    back (cold caches, CPU wake-up), and a floor measured back to back would hide that from it."""
     direct_calls: dict[str, Callable[[], Awaitable[Any]]] = {
         "get_block": lambda: letta.agents.blocks.retrieve("human", agent_id=agent_id),
         "list_agents": lambda: letta.agents.list(
@@ -47,48 +57,94 @@ async def measure(stack: Stack, letta: Any, agent_id: str, calls: int) -> dict[s
     }
     tool_args = {"get_block": {"agent": agent_id, "label": "human"}, "list_agents": {"tags": ["bench"]}}
     samples: dict[str, dict[str, list[float]]] = {t: {"direct": [], "stdio": [], "http": []} for t in tool_args}
-    per_round = max(1, calls // ROUNDS)
-    with http_server(stack) as base:
-        async with Client(stdio_params(stack)) as stdio, Client(base + "/mcp") as http:
-            for name, args in tool_args.items():  # warm every path
-                await _timed(direct_calls[name], 5, [])
-                await _timed(_mcp(stdio, name, args), 5, [])
-                await _timed(_mcp(http, name, args), 5, [])
-            for _ in range(ROUNDS):
-                for name, args in tool_args.items():
-                    await _timed(direct_calls[name], per_round, samples[name]["direct"])
-                    await _timed(_mcp(stdio, name, args), per_round, samples[name]["stdio"])
-                    await _timed(_mcp(http, name, args), per_round, samples[name]["http"])
-    out: dict[str, Any] = {"tools": {}, "floors": await floors(per_round * ROUNDS)}
+    bare: dict[str, list[float]] = {"stdio": [], "http": []}
+    bare_params = StdioServerParameters(command=sys.executable, args=[str(Path(__file__).parent / "bare_server.py")])
+    with http_server(stack) as base, bare_http() as bare_url:
+        async with (
+            Client(stdio_params(stack)) as stdio,
+            Client(base + "/mcp") as http,
+            Client(bare_params) as bare_stdio,
+            Client(bare_url) as bare_over_http,
+        ):
+            echo = {
+                "stdio": _mcp(bare_stdio, "echo", {"text": "hi"}),
+                "http": _mcp(bare_over_http, "echo", {"text": "hi"}),
+            }
+            paths = {
+                name: {
+                    "direct": direct_calls[name],
+                    "stdio": _mcp(stdio, name, args),
+                    "http": _mcp(http, name, args),
+                }
+                for name, args in tool_args.items()
+            }
+            for _ in range(5):  # warm every path
+                for by_path in paths.values():
+                    for call in by_path.values():
+                        await call()
+                for call in echo.values():
+                    await call()
+            for _ in range(calls):
+                for name, by_path in paths.items():
+                    for path, call in by_path.items():
+                        await _timed(call, 1, samples[name][path])
+                    for transport, call in echo.items():
+                        await _timed(call, 1, bare[transport])
+    out: dict[str, Any] = {"tools": {}, "floors": await floors(calls)}
+    floor = {transport: statistics.median(values) * 1000 for transport, values in bare.items()}
+    out["floors"]["bare_stdio_echo_p50_ms"] = floor["stdio"]
+    out["floors"]["bare_http_echo_p50_ms"] = floor["http"]
     for name, by_path in samples.items():
         direct = percentiles(by_path["direct"])
         entry: dict[str, Any] = {"direct": direct}
         for transport in ("stdio", "http"):
             p = percentiles(by_path[transport])
             p["added_p50"] = p["p50"] - direct["p50"]
+            p["added_vs_floor"] = p["added_p50"] / floor[transport]
             entry[transport] = p
         out["tools"][name] = entry
     return out
 
 
-async def floors(calls: int) -> dict[str, float]:
-    """What the transport costs by itself (a bare `mcp` server's echo tool over stdio), and what letta-mcp
-    adds in-process (its tool over the in-memory transport, against the SDK call it makes, Letta faked)."""
-    import sys
+@contextlib.contextmanager
+def bare_http() -> Iterator[str]:
+    """The bare server over streamable HTTP on a free port; yields its /mcp URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "bare_server.py"), "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the bare HTTP server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
+
+async def floors(calls: int) -> dict[str, float]:
+    """For context: the bare echo over stdio called back to back (no wait between calls: the transport's
+    best case), and what letta-mcp adds in-process (its tool over the in-memory transport, against the
+    SDK call it makes, Letta faked)."""
     import httpx
     from letta_client import AsyncLetta
-    from mcp import StdioServerParameters
 
     from letta_mcp.config import Settings
     from letta_mcp.server import create_server
 
-    bare: list[float] = []
+    hot: list[float] = []
     params = StdioServerParameters(command=sys.executable, args=[str(Path(__file__).parent / "bare_server.py")])
     async with Client(params) as client:
         echo = _mcp(client, "echo", {"text": "hi"})
         await _timed(echo, 20, [])
-        await _timed(echo, calls, bare)
+        await _timed(echo, calls, hot)
     block = {"id": "block-1", "label": "human", "value": "x" * 600, "limit": 5000, "description": "the user"}
     fake = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=block)))
     sdk = AsyncLetta(base_url="http://letta.invalid", max_retries=0, http_client=fake)
@@ -101,7 +157,7 @@ async def floors(calls: int) -> dict[str, float]:
         await _timed(tool, calls, in_process)
         await _timed(lambda: sdk.agents.blocks.retrieve("human", agent_id="agent-1"), calls, sdk_only)
     return {
-        "bare_stdio_echo_p50_ms": statistics.median(bare) * 1000,
+        "bare_stdio_echo_back_to_back_p50_ms": statistics.median(hot) * 1000,
         "in_process_added_p50_ms": (statistics.median(in_process) - statistics.median(sdk_only)) * 1000,
     }
 

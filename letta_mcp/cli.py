@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -139,19 +140,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def serve_forever(settings: Settings) -> None:
     from letta_mcp.server import create_server
-    from letta_mcp.startup import ready
 
     if settings.transport == "stdio":
+        from letta_mcp import stdio
+
         server = create_server(settings)
-        ready()
-        anyio.run(server.run_stdio_async, backend_options=event_loop_options())
+        collect_again()
+        anyio.run(stdio.serve, server, backend_options=event_loop_options())
         return
     from letta_mcp.http import serve
 
     if settings.workers > 1:
         export_settings(settings)
     server = create_server(settings)
-    ready()
+    collect_again()
     serve(server, settings)
 
 
@@ -221,6 +223,14 @@ def subcommand(name: str, argv: list[str]) -> int:
     for passed, line in results:
         print(("✓ " if passed else "✗ ") + line)
     return 0 if all(passed for passed, _ in results) else 1
+
+
+def collect_again() -> None:
+    """The server is built: the start-up objects are moved out of the collector's sight (`gc.freeze`), and
+    it runs again over what is made from now on (`__main__` held it off)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def event_loop_options() -> dict[str, Any]:

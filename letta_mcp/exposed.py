@@ -37,6 +37,9 @@ ASK = toolset("ask", "", default=True, contract=AskAgent).tools[0]
 
 Found = Callable[[], Awaitable[None]]
 
+WARM_AFTER = 0.05
+"""Seconds between the first listing and the import of the backend's client."""
+
 
 def _asking(agent_id: str) -> Invoke:
     async def invoke(request: RequestState, arguments: dict[str, Any]) -> BaseModel:
@@ -105,9 +108,11 @@ class ExposedTools:
             return entry[1] if entry else []
 
     async def _warm(self, request: RequestState, on_found: Found) -> None:
-        # Importing the backend's client takes ~0.2 s of CPU: done on the loop it would hold back the
-        # tools/list answer that is still being written.
-        await anyio.to_thread.run_sync(request.backend.warm)
+        # Importing the backend's client takes ~0.2 s of CPU. It waits until the tools/list answer that
+        # spawned it has been written, then runs on the loop: in a worker thread it would compete with
+        # that answer all the same, and leave a thread's malloc arena (~1 MB) behind for good.
+        await anyio.sleep(WARM_AFTER)
+        request.backend.warm()
         try:
             exposed = await self.refresh(request)
         except Exception as exc:  # noqa: BLE001 — logged; the next tools/list tries again

@@ -51,13 +51,20 @@ def default_invoke(spec: ToolSpec) -> Invoke:
     return invoke
 
 
-def result_of(model: BaseModel) -> CallToolResult:
+def _json(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def result_of(model: BaseModel, budget: int) -> CallToolResult:
     """A tool's answer: its structured content, the same as compact JSON text (every byte is read by a
-    model), and any attached files as embedded resources."""
+    model) cut to `budget` characters (`models.fit`), and any attached files as embedded resources."""
     structured = model.model_dump(mode="json")
-    content: list[Any] = [
-        TextContent(type="text", text=json.dumps(structured, separators=(",", ":"), ensure_ascii=False))
-    ]
+    text = _json(structured)
+    if len(text) > budget:
+        model = fit(model, budget)
+        structured = model.model_dump(mode="json")
+        text = _json(structured)
+    content: list[Any] = [TextContent(type="text", text=text)]
     for attached in model.resources() if isinstance(model, Out) else []:
         resource = TextResourceContents(uri=attached.uri, mime_type=attached.mime_type, text=attached.text)
         content.append(EmbeddedResource(type="resource", resource=resource))
@@ -103,7 +110,7 @@ def tool_function(
                 raise errors.translate(
                     exc, tool=name, write=write, secrets=request.secrets(), describe=request.backend.describe
                 ) from exc
-            return result_of(fit(result, request.settings.max_result_chars))
+            return result_of(result, request.settings.max_result_chars)
         raise AssertionError("unreachable")  # pragma: no cover
 
     contract = inspect.signature(spec.method, eval_str=True)

@@ -51,7 +51,7 @@ class Backend(Protocol):
         ...
 
     def warm(self) -> None:
-        """Import what the first call needs (run in a thread, off the event loop, after start-up)."""
+        """Import the client library the first call needs (run after the first listing has been answered)."""
         ...
 
     def start(self, spawn: Callable[..., Any]) -> None:

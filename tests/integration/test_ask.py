@@ -134,3 +134,49 @@ async def test_many_exposed_agents_list_fast(stack: Stack, letta: Any, uid: str)
         f"\n[ask] tools/list with 50 exposed agents: {cached * 1000:.1f} ms cached, {uncached * 1000:.1f} ms "
         "when it asks Letta"
     )
+
+
+IDLE_SCRIPT = """
+import json, sys
+import anyio
+from mcp import Client
+from letta_mcp.config import Settings
+from letta_mcp.server import create_server
+
+async def main() -> None:
+    wanted = sys.argv[1]
+    async with Client(create_server(Settings()), mode="legacy") as client:
+        names: list[str] = []
+        for _ in range(100):
+            names = [t.name for t in (await client.list_tools()).tools]
+            if wanted in names:
+                break
+            await anyio.sleep(0.1)
+        idle = "letta_client" in sys.modules
+        await client.call_tool("get_block", {"agent": "agent-00000000-0000-4000-8000-000000000000", "label": "x"})
+        print(json.dumps({"listed": wanted in names, "idle": idle, "after_a_call": "letta_client" in sys.modules}))
+
+anyio.run(main)
+"""
+
+
+def test_an_idle_process_finds_exposed_agents_without_letta_client(stack: Stack, uid: str) -> None:
+    """The lookup after the first listing reads Letta's JSON directly: letta-client (10 MB) is imported by the
+    first tool call, never by a process that only listed its tools."""
+    import json
+    import subprocess
+    import sys
+
+    from letta_client import Letta
+
+    tag = f"{uid}:expose"
+    Letta(base_url=stack.base_url).agents.create(
+        name=f"Idle {uid}", description="Idles.", model=stack.model, embedding=stack.embedding, tags=[tag]
+    )
+    env = {**stack.env(), "LETTA_MCP_EXPOSE_TAG": tag, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", IDLE_SCRIPT, f"ask_idle_{uid}"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"listed": True, "idle": False, "after_a_call": True}, seen

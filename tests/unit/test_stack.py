@@ -1,4 +1,4 @@
-"""The test stack's own safety nets: the pgvector self-check, kept logs, and the pinned catalog under CI."""
+"""The test stack's own safety nets: the pgvector self-check and kept logs."""
 
 from __future__ import annotations
 

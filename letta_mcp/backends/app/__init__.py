@@ -148,8 +148,7 @@ class AppBackend:
 
     def warm(self) -> None:
         importlib.import_module("websockets")
-        for path in _IMPLEMENTATIONS.values():
-            importlib.import_module(path.partition(":")[0])
+        # Each toolset's implementation is imported by its first call (a few ms).
 
     async def ready(self) -> None:
         import httpx

@@ -12,7 +12,7 @@ import importlib
 import time
 from typing import TYPE_CHECKING, Any
 
-from letta_mcp.backends.rest.client import make_letta
+from letta_mcp.backends.rest.client import Reader, make_letta
 from letta_mcp.callers import Caller, ClientPool
 from letta_mcp.config import Settings, shown_url
 from letta_mcp.errors import LettaMCPError
@@ -59,6 +59,7 @@ class RestBackend:
         self.pool: ClientPool[AsyncLetta] = ClientPool(
             lambda key: make_letta(settings, key), _close, size=settings.pool_size
         )
+        self.reader = Reader(settings)
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
         self._handles: tuple[float, tuple[Handles, Handles]] | None = None
@@ -123,8 +124,9 @@ class RestBackend:
         """Letta's REST API pushes nothing."""
 
     def warm(self) -> None:
-        for path in _IMPLEMENTATIONS.values():
-            importlib.import_module(path.partition(":")[0])
+        """Nothing: letta-client (10 MB, ~0.2 s) and each toolset's implementation come with the first call
+        that needs them, so that a process nobody calls holds no more than a bare server (the exposed agents
+        are looked up without it: `client.Reader`)."""
 
     async def ready(self) -> None:
         """Raise unless Letta answers, with the server's own credentials when it has any (passthrough has none)."""
@@ -146,9 +148,16 @@ class RestBackend:
 
         return await diagnose(self.settings, self.url)
 
+    async def read_json(self, request: RequestState, path: str, params: dict[str, Any]) -> Any:
+        """GET `path` as this caller, and Letta's JSON as it is (see `client.Reader`)."""
+        if not self._owned and self._client is not None:  # a client of the caller's own (tests inject faults)
+            return await self._client.get(path, cast_to=object, options={"params": params})
+        return await self.reader.get(path, params, request.caller.letta_api_key)
+
     async def aclose(self) -> None:
         """Close every client; the backend makes new ones if it is used again (a server can start twice)."""
         await self.pool.aclose()
+        await self.reader.aclose()
         if self._owned and self._client is not None:
             await self._client.close()
             self._client = None

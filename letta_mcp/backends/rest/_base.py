@@ -1,18 +1,22 @@
 """What the REST toolsets share: the request's Letta client, agent lookup and the caller's scope,
-and the conversions from Letta's types to letta-mcp's results."""
+and the conversions from Letta's types to letta-mcp's results.
+
+`letta_client` is imported where it is used, not here: the `ask` lookup runs on this base without it
+(see `client.Reader`)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol, cast
-
-import letta_client as lc
-from letta_client import AsyncLetta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from letta_mcp.config import Settings
 from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.models import BlockSummary
 from letta_mcp.state import RequestState
+
+if TYPE_CHECKING:
+    from letta_client import AsyncLetta
 
 Handles = list[tuple[str, int | None]]
 
@@ -24,6 +28,10 @@ class Connection(Protocol):
     background_streams: bool | None
 
     def client_for(self, request: RequestState) -> AsyncLetta: ...
+
+    async def read_json(self, request: RequestState, path: str, params: dict[str, Any]) -> Any:
+        """A GET that returns Letta's JSON as it is, without building letta-client's models."""
+        ...
 
     async def handles(self, letta: AsyncLetta) -> tuple[Handles, Handles]:
         """The model and embedding handles Letta offers, with their context window or dimensions (cached)."""
@@ -97,7 +105,11 @@ class RestBase:
         self.request = request
         self.settings = request.settings
         self.backend = cast(Connection, request.backend)
-        self.letta: AsyncLetta = self.backend.client_for(request)
+
+    @cached_property
+    def letta(self) -> AsyncLetta:
+        """The caller's Letta client (made, and letta-client imported, on first use)."""
+        return self.backend.client_for(request=self.request)
 
     @property
     def scope(self) -> str | None:
@@ -130,6 +142,8 @@ class RestBase:
         return str(matches[0].id)
 
     async def check_agent_scope(self, agent_id: str) -> None:
+        import letta_client as lc
+
         try:
             found = await self.letta.agents.retrieve(agent_id, include=["agent.tags"])
         except lc.NotFoundError:
@@ -142,6 +156,8 @@ class RestBase:
         session's one (LETTA_MCP_CONVERSATION=per-session; made when `start` and there is none yet), or
         None for the agent's default thread."""
         if conversation:
+            import letta_client as lc
+
             conversation = conversation.strip()
             try:
                 found = await self.letta.conversations.retrieve(conversation)

@@ -1,0 +1,129 @@
+"""stdio on the event loop: the SDK's stdio transport reads stdin and writes stdout through worker threads,
+three thread hand-offs per call. When both are pipes or sockets, as they are when an MCP client starts
+letta-mcp, they are read and written on the event loop instead; anything else (a terminal, a file) gets
+the SDK's transport.
+
+As the SDK does, the descriptors are taken over for the time of serving: fd 0 reads the null device and
+fd 1 goes to stderr, so that nothing else in the process (a library that prints, a child process) can
+write into the protocol stream or swallow its input; both are put back on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import stat
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.stdio import stdio_server
+
+MAX_LINE = 1 << 30
+"""The longest message read (a JSON-RPC line); the SDK's own transport has no limit either."""
+
+
+def _is_stream(fd: int) -> bool:
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def usable() -> bool:
+    """Whether stdin and stdout are both pipes or sockets (what the loop can wait on)."""
+    return sys.platform != "win32" and _is_stream(0) and _is_stream(1)
+
+
+class _Lines:
+    """stdin as the SDK's transport iterates it: one decoded line at a time, ending at EOF."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    def __aiter__(self) -> _Lines:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            line = await self.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            if not exc.partial:
+                raise StopAsyncIteration from None
+            line = exc.partial
+        except asyncio.LimitOverrunError:
+            # A line beyond MAX_LINE: drop it (the SDK answers the empty line as a parse error) and go on.
+            while True:
+                chunk = await self.reader.read(1 << 20)
+                if not chunk or b"\n" in chunk:
+                    break
+            return ""
+        return line.decode("utf-8", errors="replace")
+
+
+class _Out:
+    """stdout as the SDK's transport writes it: `write` then `flush`, which waits until the pipe took it."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+
+    async def write(self, text: str) -> None:
+        self.writer.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self.writer.drain()
+
+
+def _take(fd: int, replacement: int) -> int:
+    """Move the wire off `fd` onto a private descriptor (returned) and point `fd` at `replacement`."""
+    private = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.dup2(replacement, fd)
+    return private
+
+
+@asynccontextmanager
+async def loop_stdio() -> AsyncIterator[tuple[Any, Any]]:
+    """(stdin, stdout) for `mcp.server.stdio.stdio_server`, served on the running asyncio loop."""
+    loop = asyncio.get_running_loop()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    wire_in = _take(0, devnull)
+    os.close(devnull)
+    wire_out = _take(1, 2)
+    transports: list[asyncio.BaseTransport] = []
+    try:
+        reader = asyncio.StreamReader(limit=MAX_LINE)
+        read_transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0, closefd=False)
+        )
+        transports.append(read_transport)
+        write_transport, protocol = await loop.connect_write_pipe(
+            asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0, closefd=False)
+        )
+        transports.append(write_transport)
+        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
+        yield _Lines(reader), _Out(writer)
+    finally:
+        for transport in transports:
+            transport.close()
+        for fd, private in ((0, wire_in), (1, wire_out)):
+            with contextlib.suppress(OSError):
+                os.dup2(private, fd)
+            os.close(private)
+
+
+async def serve(server: MCPServer[Any]) -> None:
+    """Serve `server` over stdio until stdin closes: on the loop when `usable`, else the SDK's way."""
+    if not usable():
+        await server.run_stdio_async()
+        return
+    low = server._lowlevel_server
+    async with loop_stdio() as (stdin, stdout), stdio_server(stdin, stdout) as (read, write):
+        await low.run(read, write, low.create_initialization_options())
+
+
+__all__ = ["MAX_LINE", "loop_stdio", "serve", "usable"]
