@@ -50,20 +50,21 @@ class _Lines:
         return self
 
     async def __anext__(self) -> str:
-        try:
-            line = await self.reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            if not exc.partial:
-                raise StopAsyncIteration from None
-            line = exc.partial
-        except asyncio.LimitOverrunError:
-            # A line beyond MAX_LINE: drop it (the SDK answers the empty line as a parse error) and go on.
-            while True:
-                chunk = await self.reader.read(1 << 20)
-                if not chunk or b"\n" in chunk:
-                    break
-            return ""
-        return line.decode("utf-8", errors="replace")
+        dropping = False
+        while True:
+            try:
+                line = await self.reader.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:
+                if not exc.partial and not dropping:
+                    raise StopAsyncIteration from None
+                line = exc.partial
+            except asyncio.LimitOverrunError as exc:
+                # A line beyond MAX_LINE: drop what was scanned and read on to its end.
+                await self.reader.readexactly(exc.consumed)
+                dropping = True
+                continue
+            # A dropped line reaches the SDK empty, which it answers as a parse error.
+            return "" if dropping else line.decode("utf-8", errors="replace")
 
 
 class _Out:
