@@ -85,6 +85,8 @@ async def test_agents(app_client: Any, app_stack: AppStack, uid: str) -> None:
     bogus = await call_error(app_client, "create_agent", name=f"{uid}-b", model="openai-compatible/fake-modle")
     assert "openai-compatible/fake-model" in bogus
     refused = await call_error(app_client, "create_agent", name=f"{uid}-c", tools=["web_search"])
+    assert "tools belongs to the 'tools' toolset, which is not served here" in refused, "no tools toolset on App"
+    refused = await call_error(app_client, "create_agent", name=f"{uid}-c", sleeptime=True)
     assert "App Server" in refused
     async with direct(app_stack.url) as d:
         stored = (await d.request("agent_retrieve", agent_id=made["id"]))["agent"]
