@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import platform
 import time
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     args = parser.parse_args()
+    # The in-process server of the floors configures logging at INFO: a line per HTTP request would be noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     started = time.monotonic()
     results: dict[str, Any] = {"date": datetime.now(UTC).date().isoformat(), "machine": machine()}
     results["catalog"] = catalog_size.measure()
