@@ -226,6 +226,29 @@ def insert_lines(value: str, text: str, line: int, label: str) -> Edited:
     return Edited("\n".join(lines), f"inserted {len(text)} chars at line {at_line}", region)
 
 
+def carries(edit: Edit, written: str, now: str) -> bool:
+    """Whether `now`, the block read back after `written` was stored, still carries `edit`: it is what was
+    written, or a later writer built on it. When another writer stored a value made before ours, the
+    replaced text is back (or the inserted text gone): the edit was lost, and is applied again."""
+    if now == written:
+        return True
+    if edit.insert_text is not None:
+        return now.count(edit.insert_text) >= written.count(edit.insert_text)
+    assert edit.old_text is not None
+    assert edit.new_text is not None
+    old_back = now.count(edit.old_text) > written.count(edit.old_text)
+    new_gone = bool(edit.new_text) and now.count(edit.new_text) < written.count(edit.new_text)
+    return not (old_back or new_gone)
+
+
+def changed_under(label: str, reason: str) -> str:
+    """The error for an edit that another writer's change made impossible."""
+    return (
+        f"Block {label!r} was changed by another writer while this edit was being made, and the edit no longer "
+        f"fits what is there now ({reason}) Read it again with get_block, then edit."
+    )
+
+
 def check_limit(value: str, limit: int | None, label: str) -> None:
     if limit is not None and len(value) > limit:
         raise InvalidInput(

@@ -20,6 +20,7 @@ from letta_mcp.backends.app.turns import Turns
 from letta_mcp.callers import Caller
 from letta_mcp.config import Settings, shown_url
 from letta_mcp.errors import LettaMCPError
+from letta_mcp.locks import KeyedLocks
 from letta_mcp.uris import agent_block_uri, agent_uri
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class AppBackend:
         )
         self.turns = Turns()
         self.socket.listen(self.turns.on_frame)
+        self.block_locks = KeyedLocks()
         self.socket.listen(self._on_push)
         self.on_memory_changed: list[MemoryChanged] = []
         self._models: tuple[float, list[tuple[str, int | None]]] | None = None

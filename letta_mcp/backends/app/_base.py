@@ -10,6 +10,7 @@ from letta_mcp.backends.app.socket import AppServerError, AppSocket
 from letta_mcp.backends.app.turns import Turns
 from letta_mcp.config import Settings
 from letta_mcp.errors import InvalidInput, NotFound
+from letta_mcp.locks import KeyedLocks
 from letta_mcp.models import AgentSummary, BlockSummary
 from letta_mcp.state import RequestState
 
@@ -24,6 +25,7 @@ class Connection(Protocol):
     settings: Settings
     socket: AppSocket
     turns: Turns
+    block_locks: KeyedLocks
 
     async def models(self) -> list[tuple[str, int | None]]: ...
 

@@ -4,11 +4,14 @@ A block is named by agent and label: `<label>.md`, or `system/<label>.md` for bl
 system prompt, or a path as the App Server lists it ('notes/todo.md'). The App Server validates every
 commit (size limits, the `system/MEMORY.md` index): a write it refuses leaves the new text staged on
 disk, where reads would show it as if it had worked, so letta-mcp puts the committed text back and
-says plainly that nothing was committed.
+says plainly that nothing was committed. This process's writes to one file are made one at a time;
+the App Server itself orders writes from elsewhere (git).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from letta_mcp.backends.app._base import AppBase, block_summary
@@ -42,8 +45,12 @@ def _name_block(agent: str | None, label: str | None, block_id: str | None) -> t
     return agent, str(label or block_id)
 
 
+Found = tuple[str, MemoryFile]
+"""An agent's id, and one of its memory files."""
+
+
 class AppMemory(AppBase, Memory):
-    async def _find(self, agent: str | None, label: str | None, block_id: str | None) -> tuple[str, MemoryFile]:
+    async def _find(self, agent: str | None, label: str | None, block_id: str | None) -> Found:
         """The agent's id and its memory file for this label or path, front matter included (a write keeps
         what it does not change)."""
         agent_ref, name = _name_block(agent, label, block_id)
@@ -127,12 +134,21 @@ class AppMemory(AppBase, Memory):
             next_offset=next_offset,
         )
 
+    @asynccontextmanager
+    async def _held(self, agent: str | None, label: str | None, block_id: str | None) -> AsyncIterator[Found]:
+        """The block read while this process holds its write lock (see `locks`): writes of this process to
+        one file are made one at a time, each from the text the one before left."""
+        agent_ref, name = _name_block(agent, label, block_id)
+        agent_id = await self.resolve_agent(agent_ref)
+        async with self.backend.block_locks.hold(f"{agent_id}/{name}"):
+            yield await self._find(agent_id, name, None)
+
     async def update_block(
         self, value: str, agent: str | None = None, label: str | None = None, block_id: str | None = None
     ) -> BlockEdit:
-        agent_id, before = await self._find(agent, label, block_id)
-        after = before.with_body(value)
-        await self._write(agent_id, before, after, "update_block")
+        async with self._held(agent, label, block_id) as (agent_id, before):
+            after = before.with_body(value)
+            await self._write(agent_id, before, after, "update_block")
         return BlockEdit(
             id=after.path,
             label=after.label,
@@ -152,10 +168,10 @@ class AppMemory(AppBase, Memory):
         line: int | None = None,
     ) -> BlockEdit:
         edit = Edit.of(old_text, new_text, insert_text, line)
-        agent_id, before = await self._find(agent, label, block_id)
-        edited = apply_edit(before.body, edit, before.label)
-        after = before.with_body(edited.value)
-        await self._write(agent_id, before, after, "edit_block")
+        async with self._held(agent, label, block_id) as (agent_id, before):
+            edited = apply_edit(before.body, edit, before.label)
+            after = before.with_body(edited.value)
+            await self._write(agent_id, before, after, "edit_block")
         return BlockEdit(
             id=after.path,
             label=after.label,

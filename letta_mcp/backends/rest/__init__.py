@@ -16,6 +16,7 @@ from letta_mcp.backends.rest.client import Reader, make_letta
 from letta_mcp.callers import Caller, ClientPool
 from letta_mcp.config import Settings, shown_url
 from letta_mcp.errors import LettaMCPError
+from letta_mcp.locks import KeyedLocks
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta as AsyncLetta
@@ -60,6 +61,7 @@ class RestBackend:
             lambda key: make_letta(settings, key), _close, size=settings.pool_size
         )
         self.reader = Reader(settings)
+        self.block_locks = KeyedLocks()
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
         self._handles: tuple[float, tuple[Handles, Handles]] | None = None

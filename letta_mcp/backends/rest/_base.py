@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from letta_mcp.config import Settings
 from letta_mcp.errors import InvalidInput, NotFound
+from letta_mcp.locks import KeyedLocks
 from letta_mcp.models import BlockSummary
 from letta_mcp.state import RequestState
 
@@ -26,6 +27,7 @@ class Connection(Protocol):
 
     settings: Settings
     background_streams: bool | None
+    block_locks: KeyedLocks
 
     def client_for(self, request: RequestState) -> AsyncLetta: ...
 

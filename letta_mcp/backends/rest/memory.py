@@ -1,13 +1,27 @@
-"""The `memory` toolset on Letta's REST API: blocks, which agents can share."""
+"""The `memory` toolset on Letta's REST API: blocks, which agents can share.
+
+Writes to a block never lose another caller's edit. Within this process they are serialised, one per
+block (`locks`). Other processes (replicas, workers) writing the same block are only seen through
+Letta, which has no conditional write (it refuses a write that meets another one in its database,
+409, and that one is simply made again): edit_block compares Letta's value with the one it edited just
+before writing, writes, waits as long again as the write took (twice), reads the block back, and
+applies the edit again on what is there if another writer's value replaced it (or says the edit no
+longer fits). The window that remains is a write from another process that was made from an older
+value and reaches Letta more than that wait after ours: it replaces our edit unseen. update_block
+replaces the whole value by definition: across processes the last write wins.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
+import anyio
 import letta_client as lc
 
 from letta_mcp.backends.rest._base import RestBase, block_summary, given, page_cursor
-from letta_mcp.errors import InvalidInput, NotFound
+from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.models import Attachment, Block, BlockEdit, BlockList
 from letta_mcp.toolsets.memory import (
     DEFAULT_READ_CHARS,
@@ -15,6 +29,8 @@ from letta_mcp.toolsets.memory import (
     Edit,
     Memory,
     apply_edit,
+    carries,
+    changed_under,
     check_block_ref,
     check_limit,
     check_writable,
@@ -22,6 +38,12 @@ from letta_mcp.toolsets.memory import (
     page_of,
 )
 from letta_mcp.uris import agent_uri, block_uris
+
+logger = logging.getLogger(__name__)
+
+EDIT_ATTEMPTS = 5
+MAX_SETTLE = 1.0
+"""The longest wait, in seconds, between writing an edit and reading the block back."""
 
 
 class RestMemory(RestBase, Memory):
@@ -39,17 +61,15 @@ class RestMemory(RestBase, Memory):
         except lc.NotFoundError:
             raise NotFound(no_such_label(agent, label)) from None
 
-    async def _write(self, b: Any, value: str, changed: str, preview: str) -> BlockEdit:
-        """Store a block's new value (once the checks passed) and tell subscribers."""
-        check_limit(value, b.limit, b.label or "")
-        updated = await self.letta.blocks.update(b.id, value=value)
+    async def _written(self, b: Any, value: str, changed: str, preview: str) -> BlockEdit:
+        """After a block's new value was stored: tell subscribers, and say what changed."""
         attached = await self.letta.blocks.agents.list(b.id, limit=100)
         await self.request.resources_updated(block_uris(b.id or "", [a.id for a in attached.items], b.label or ""))
         return BlockEdit(
             id=b.id or "",
             label=b.label or "",
-            chars=len(updated.value or ""),
-            limit=updated.limit,
+            chars=len(value),
+            limit=b.limit,
             changed=changed,
             preview=preview,
         )
@@ -104,9 +124,23 @@ class RestMemory(RestBase, Memory):
         self, value: str, agent: str | None = None, label: str | None = None, block_id: str | None = None
     ) -> BlockEdit:
         b = await self._find(agent, label, block_id)
-        check_writable(bool(b.read_only), b.label or "")
-        changed = f"replaced {len(b.value or '')} chars with {len(value)}"
-        return await self._write(b, value, changed, value[:PREVIEW_CHARS])
+        async with self.backend.block_locks.hold(b.id or "") as waited:
+            if waited:
+                b = await self.letta.blocks.retrieve(b.id or "")
+            check_writable(bool(b.read_only), b.label or "")
+            check_limit(value, b.limit, b.label or "")
+            changed = f"replaced {len(b.value or '')} chars with {len(value)}"
+            for _ in range(EDIT_ATTEMPTS):
+                try:
+                    await self.letta.blocks.update(b.id or "", value=value)
+                except lc.ConflictError:  # not written: another write was in Letta's transaction; ours comes after
+                    await anyio.sleep(0.05)
+                    continue
+                return await self._written(b, value, changed, value[:PREVIEW_CHARS])
+            raise LettaMCPError(
+                f"Block {b.label!r} kept changing under this write ({EDIT_ATTEMPTS} tries): other writers are "
+                "writing it. Nothing was written; try again."
+            )
 
     async def edit_block(
         self,
@@ -120,9 +154,45 @@ class RestMemory(RestBase, Memory):
     ) -> BlockEdit:
         edit = Edit.of(old_text, new_text, insert_text, line)
         b = await self._find(agent, label, block_id)
-        check_writable(bool(b.read_only), b.label or "")
-        edited = apply_edit(b.value or "", edit, b.label or "")
-        return await self._write(b, edited.value, edited.changed, edited.preview[: PREVIEW_CHARS * 2])
+        async with self.backend.block_locks.hold(b.id or "") as waited:
+            return await self._edit(b, edit, fresh=not waited)
+
+    async def _edit(self, b: Any, edit: Edit, *, fresh: bool) -> BlockEdit:
+        """Read, edit, write and check, until the edit is in the block (see the module doc)."""
+        name = b.label or ""
+        current: str = b.value or ""
+        for attempt in range(EDIT_ATTEMPTS):
+            check_writable(bool(b.read_only), name)
+            try:
+                edited = apply_edit(current, edit, name)
+            except InvalidInput as exc:
+                if attempt == 0 and fresh:
+                    raise
+                raise InvalidInput(changed_under(name, str(exc))) from None
+            check_limit(edited.value, b.limit, name)
+            if attempt > 0 or not fresh:  # compare with Letta's value just before writing
+                b = await self.letta.blocks.retrieve(b.id or "")
+                if (b.value or "") != current:
+                    current, fresh = b.value or "", False
+                    continue
+            started = time.monotonic()
+            try:
+                await self.letta.blocks.update(b.id or "", value=edited.value)
+            except lc.ConflictError:  # Letta's own check: another write to the block was in its transaction
+                current, fresh = (await self.letta.blocks.retrieve(b.id or "")).value or "", False
+                continue
+            # A write another process made from an older value may still be on its way: give it as long as
+            # ours took (twice), then read back.
+            await anyio.sleep(min(MAX_SETTLE, 2 * (time.monotonic() - started)))
+            now: str = (await self.letta.blocks.retrieve(b.id or "")).value or ""
+            if carries(edit, edited.value, now):
+                return await self._written(b, now, edited.changed, edited.preview[: PREVIEW_CHARS * 2])
+            logger.info("edit of block %s was overwritten by another writer; applying it again", b.id)
+            current, fresh = now, False
+        raise LettaMCPError(
+            f"Block {name!r} kept changing under this edit ({EDIT_ATTEMPTS} tries): other writers are editing it. "
+            "Read it again with get_block, then edit."
+        )
 
     async def create_block(
         self,
