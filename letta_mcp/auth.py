@@ -7,7 +7,8 @@ Modes (``LETTA_MCP_AUTH``):
   key, toolsets, read-only flag and agent scope (a tag). Compared in constant time, never logged.
 - ``passthrough``: the caller's bearer token is their own Letta API key, used for their requests
   only. The server holds no key of its own.
-- ``oauth``: an OAuth 2.1 resource server: JWTs verified against the issuer's published keys.
+- ``oauth``: an OAuth 2.1 resource server: JWTs verified against the issuer's published keys, whose
+  scopes give the same limits a configured token has (`scoped_caller`).
 
 The middleware attaches the `Caller` to the request (`callers.CALLER_KEY`); tools read it back with
 `callers.caller_of` and never see how it was authenticated.
@@ -148,6 +149,38 @@ class CallerToken(AccessToken):
     caller: Caller
 
 
+def token_scopes(claims: dict[str, Any]) -> list[str]:
+    """The scopes a JWT grants: `scope` (space-separated, RFC 8693/9068) or `scp` (a list, or a string)."""
+    raw = claims.get("scope", claims.get("scp", ""))
+    if isinstance(raw, str):
+        return raw.split()
+    return [str(s) for s in raw] if isinstance(raw, list) else []
+
+
+def scoped_caller(name: str, scopes: list[str], prefix: str) -> tuple[Caller, list[str]]:
+    """What an OAuth token may do, from its scopes (prefix `letta` by default), and the scopes granted:
+
+    - `letta:read` reads; `letta:write` reads and writes.
+    - `letta:agents:<tag>` reaches only agents tagged <tag> (like a token's `agent_tag`), `letta:agents:*`
+      every agent. Exactly one is needed.
+    - `letta:toolsets:<name>`, any number: only those toolsets (default: all the server serves).
+
+    Least privilege: a token without read or write, or without exactly one agents scope, is granted
+    nothing (the MCP endpoint answers 403 insufficient_scope).
+    """
+    mine = [s.removeprefix(prefix + ":") for s in scopes if s.startswith(prefix + ":")]
+    writes = "write" in mine
+    reads = writes or "read" in mine
+    agents = [s.removeprefix("agents:") for s in mine if s.startswith("agents:")]
+    toolsets = tuple(s.removeprefix("toolsets:") for s in mine if s.startswith("toolsets:"))
+    nothing = Caller(name=name, read_only=True, toolsets=(), agent_tag="\x00none")
+    if not reads or len(agents) != 1 or not agents[0]:
+        return nothing, []
+    tag = None if agents[0] == "*" else agents[0]
+    granted = [f"{prefix}:read", *([f"{prefix}:write"] if writes else [])]
+    return Caller(name=name, read_only=not writes, toolsets=toolsets or None, agent_tag=tag), granted
+
+
 class JwtVerifier:
     """OAuth 2.1 resource server: accepts JWT access tokens signed by the issuer's published keys,
     issued by that issuer, for this server (audience), and not expired."""
@@ -158,6 +191,7 @@ class JwtVerifier:
         import jwt
 
         assert settings.oauth_issuer is not None
+        self.prefix = settings.oauth_scope_prefix
         self.issuer = settings.oauth_issuer.rstrip("/")
         self.audience = settings.oauth_audience or settings.public_url
         jwks_url = settings.oauth_jwks_url or f"{self.issuer}/.well-known/jwks.json"
@@ -181,14 +215,16 @@ class JwtVerifier:
         except Exception as exc:  # noqa: BLE001 — any failure is a rejected token; the reason is logged
             logger.info("rejected an OAuth token: %s", type(exc).__name__)
             return None
-        scope = claims.get("scope") or ""
         client_id = str(claims.get("client_id") or claims.get("azp") or claims["sub"])
+        caller, granted = scoped_caller(f"oauth:{client_id}", token_scopes(claims), self.prefix)
+        if not granted:
+            logger.info("an OAuth token for %s carries no usable %s: scopes", client_id, self.prefix)
         return CallerToken(
             token=token,
             client_id=client_id,
-            scopes=scope.split() if isinstance(scope, str) else list(scope),
+            scopes=granted,
             expires_at=int(claims["exp"]),
             resource=self.audience,
             subject=str(claims["sub"]),
-            caller=Caller(name=f"oauth:{client_id}"),
+            caller=caller,
         )

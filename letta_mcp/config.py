@@ -90,6 +90,15 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_OAUTH_JWKS_URL"),
         description="auth=oauth: where the issuer publishes its keys (default <issuer>/.well-known/jwks.json).",
     )
+    oauth_scope_prefix: str = Field(
+        "letta",
+        min_length=1,
+        max_length=50,
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        validation_alias=_env("LETTA_MCP_OAUTH_SCOPE_PREFIX"),
+        description="auth=oauth: the prefix of the scopes that grant access (<prefix>:read, :write, "
+        ":agents:<tag> or :agents:*, :toolsets:<name>).",
+    )
     oauth_audience: str | None = Field(
         None,
         validation_alias=_env("LETTA_MCP_OAUTH_AUDIENCE"),

@@ -201,7 +201,13 @@ def _auth_options(settings: Settings) -> dict[str, Any]:
 
     return {
         "token_verifier": JwtVerifier(settings),
-        "auth": AuthSettings(issuer_url=settings.oauth_issuer, resource_server_url=settings.public_url),
+        "auth": AuthSettings(
+            issuer_url=settings.oauth_issuer,
+            resource_server_url=settings.public_url,
+            # A token needs at least this (see `auth.scoped_caller`); the SDK answers 403 insufficient_scope.
+            required_scopes=[f"{settings.oauth_scope_prefix}:read"],
+            validate_token_resource=False,  # JwtVerifier checks the audience itself
+        ),
     }
 
 

@@ -161,7 +161,9 @@ class _Jwks(BaseHTTPRequestHandler):
         pass
 
 
-async def test_oauth_resource_server(stack: Stack, uid: str) -> None:
+@contextlib.contextmanager
+def oauth_endpoint(stack: Stack) -> Iterator[tuple[str, str, Any]]:
+    """letta-mcp as an OAuth resource server, with a local issuer's JWKS: (base URL, issuer, token maker)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
@@ -182,21 +184,63 @@ async def test_oauth_resource_server(stack: Stack, uid: str) -> None:
         "LETTA_MCP_OAUTH_ISSUER": issuer,
         "LETTA_MCP_PUBLIC_URL": public,
         "LETTA_MCP_PORT": str(mcp_port),
+        "LETTA_MCP_TOOLSETS": "agents,memory,messages",
     }
     try:
         with http_server(stack, port=mcp_port, **env) as base:
-            url = base + "/mcp"
-            code, headers = status_of(url)
-            assert code == 401
-            assert "resource_metadata" in headers["www-authenticate"]
-            meta = httpx2.get(base + "/.well-known/oauth-protected-resource/mcp").json()
-            assert meta["authorization_servers"] == [issuer + "/"] or meta["authorization_servers"] == [issuer]
-            assert status_of(url, token(exp=int(time.time()) - 10))[0] == 401, "expired"
-            assert status_of(url, token(aud="https://elsewhere"))[0] == 401, "not for this server"
-            async with connect(url, token()) as client:
-                assert "agents" in await call(client, "list_agents")
+            yield base, issuer, token
     finally:
         jwks.shutdown()
+
+
+ALL = "letta:read letta:agents:*"
+
+
+async def test_oauth_resource_server(stack: Stack, uid: str) -> None:
+    with oauth_endpoint(stack) as (base, issuer, token):
+        url = base + "/mcp"
+        code, headers = status_of(url)
+        assert code == 401
+        assert "resource_metadata" in headers["www-authenticate"]
+        meta = httpx2.get(base + "/.well-known/oauth-protected-resource/mcp").json()
+        assert meta["authorization_servers"] == [issuer + "/"] or meta["authorization_servers"] == [issuer]
+        assert "letta:read" in meta["scopes_supported"]
+        assert status_of(url, token(exp=int(time.time()) - 10, scope=ALL))[0] == 401, "expired"
+        assert status_of(url, token(aud="https://elsewhere", scope=ALL))[0] == 401, "not for this server"
+        async with connect(url, token(scope=ALL)) as client:
+            assert "agents" in await call(client, "list_agents")
+
+
+async def test_oauth_scopes_limit_callers_as_configured_tokens_do(stack: Stack, letta: Any, uid: str) -> None:
+    tag = f"team:{uid}"
+    mine = await letta.agents.create(name=f"{uid}-mine", model=stack.model, embedding=stack.embedding, tags=[tag])
+    other = await letta.agents.create(name=f"{uid}-other", model=stack.model, embedding=stack.embedding)
+    with oauth_endpoint(stack) as (base, _, token):
+        url = base + "/mcp"
+        for scope in ("", "letta:read", "letta:write", f"letta:read letta:agents:{tag} letta:agents:*", "read all"):
+            code, headers = status_of(url, token(scope=scope))
+            assert code == 403, f"{scope!r} grants nothing"
+            assert 'error="insufficient_scope"' in headers["www-authenticate"]
+
+        async with connect(url, token(scope=ALL)) as reader:
+            names = {t.name for t in (await reader.list_tools()).tools}
+            assert "get_block" in names
+            assert "edit_block" not in names, "letta:read lists no write tool"
+            seen = {a["id"] for a in (await call(reader, "list_agents", limit=100))["agents"]}
+            assert {mine.id, other.id} <= seen, "letta:agents:* reaches every agent"
+
+        async with connect(url, token(scp=["letta:write", f"letta:agents:{tag}"])) as team:
+            seen = {a["id"] for a in (await call(team, "list_agents", limit=100))["agents"]}
+            assert mine.id in seen
+            assert other.id not in seen, "letta:agents:<tag> reaches only that tag's agents"
+            assert "Not found" in await call_error(team, "get_agent", agent=other.id)
+            made = await call(team, "create_agent", name=f"{uid}-made")
+            assert tag in (await letta.agents.retrieve(made["id"], include=["agent.tags"])).tags
+
+        async with connect(url, token(scope="letta:write letta:agents:* letta:toolsets:memory")) as narrow:
+            names = {t.name for t in (await narrow.list_tools()).tools}
+            memory = {"list_blocks", "get_block", "update_block", "edit_block", "create_block", "attach_block"}
+            assert names == memory | {"detach_block"}, "letta:toolsets:memory: the memory tools only"
 
 
 async def test_two_processes_serve_one_client_and_share_runs(stack: Stack, letta: Any, uid: str) -> None:
