@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import typing
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -22,6 +21,7 @@ from pydantic import SecretStr, ValidationError
 
 from letta_mcp._version import __version__
 from letta_mcp.config import LOCAL, Settings, as_text, env_var, flag
+from letta_mcp.logs import configure_logging
 
 logger = logging.getLogger("letta_mcp")
 
@@ -105,20 +105,6 @@ def load_settings(overrides: dict[str, Any]) -> Settings:
         _fail(_setting_error(exc))
 
 
-def configure_logging(level: str) -> None:
-    # Agent steps are sent as MCP log messages on purpose (clients of the 2025 protocol show them);
-    # the SDK's deprecation notice about that would only clutter stderr.
-    warnings.filterwarnings("ignore", message="The logging capability is deprecated")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # Request lines from the HTTP clients are noise at INFO; warnings still show.
-    for noisy in ("httpx", "httpcore", "mcp.server.lowlevel.server"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("config", "doctor"):
@@ -148,7 +134,7 @@ def serve_forever(settings: Settings) -> None:
         collect_again()
         anyio.run(stdio.serve, server, backend_options=event_loop_options())
         return
-    from letta_mcp.http import serve
+    from letta_mcp.workers import serve
 
     if settings.workers > 1:
         export_settings(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import Any
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
@@ -13,15 +12,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from letta_mcp._version import __version__
-from letta_mcp.asgi import send_json
 from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens, passthrough_caller
 from letta_mcp.config import Settings, backend_kind
-from letta_mcp.server import LettaServer, create_server
+from letta_mcp.server import LettaServer
 
 logger = logging.getLogger(__name__)
-
-GRACE_SECONDS = 30.0
-"""How long in-flight calls get to finish on SIGTERM (below Kubernetes' default 30 s + our pod's 45 s)."""
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 
@@ -99,94 +94,3 @@ def check_http_settings(settings: Settings) -> None:
         )
     if settings.auth == "oauth" and not (settings.oauth_issuer and settings.public_url):
         raise AuthConfigError("LETTA_MCP_AUTH=oauth needs LETTA_MCP_OAUTH_ISSUER and LETTA_MCP_PUBLIC_URL")
-
-
-def app_from_env() -> ASGIApp:
-    """For `--workers N`: each worker process builds its app from the environment the parent set."""
-    settings = Settings()
-    return create_app(create_server(settings), settings)
-
-
-class Drain:
-    """In-flight MCP requests, and whether the server is draining them before it stops."""
-
-    def __init__(self) -> None:
-        self.active = 0
-        self.draining = False
-
-
-class DrainMiddleware:
-    """Counts in-flight requests to /mcp; while draining, turns new ones away with 503 (another replica
-    takes them) and makes /readyz fail, so a load balancer stops sending traffic here."""
-
-    def __init__(self, app: ASGIApp, drain: Drain) -> None:
-        self.app = app
-        self.drain = drain
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = str(scope.get("path", ""))
-        if scope["type"] != "http" or not (path.startswith("/mcp") or path == "/readyz"):
-            await self.app(scope, receive, send)
-            return
-        if self.drain.draining:
-            await send_json(send, 503, {"error": "shutting down, retry"}, [(b"retry-after", b"1")])
-            return
-        self.drain.active += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.drain.active -= 1
-
-
-def _draining_server(config: Any, drain: Drain, grace: float) -> Any:
-    import asyncio
-
-    import uvicorn
-
-    class DrainingServer(uvicorn.Server):
-        """On the first SIGTERM/SIGINT, finish in-flight calls (up to `grace` seconds), then stop.
-
-        uvicorn alone would close streaming (SSE) responses at once, and MCP tool calls are streamed.
-        A second signal stops at once.
-        """
-
-        def handle_exit(self, sig: int, frame: Any) -> None:
-            if drain.draining:
-                super().handle_exit(sig, frame)
-                return
-            drain.draining = True
-            logger.info("draining %d in-flight request(s) before stopping (up to %.0f s)", drain.active, grace)
-            asyncio.get_event_loop().create_task(self._stop_when_drained(sig, frame))
-
-        async def _stop_when_drained(self, sig: int, frame: Any) -> None:
-            deadline = asyncio.get_event_loop().time() + grace
-            while drain.active > 0 and asyncio.get_event_loop().time() < deadline:  # noqa: ASYNC110 — a counter, not an event
-                await asyncio.sleep(0.05)
-            super().handle_exit(sig, frame)
-
-    return DrainingServer(config)
-
-
-def serve(server: LettaServer, settings: Settings) -> None:
-    import uvicorn
-
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_config": None,  # our stderr logging, configured once in cli
-        "timeout_graceful_shutdown": GRACE_SECONDS,
-        "server_header": False,
-    }
-    logger.info(
-        "serving MCP at http://%s:%d/mcp (auth: %s, workers: %d)",
-        settings.host,
-        settings.port,
-        settings.auth,
-        settings.workers,
-    )
-    if settings.workers > 1:
-        uvicorn.run("letta_mcp.http:app_from_env", factory=True, workers=settings.workers, **common)
-        return
-    drain = Drain()
-    app = DrainMiddleware(create_app(server, settings), drain)
-    _draining_server(uvicorn.Config(app, **common), drain, GRACE_SECONDS).run()

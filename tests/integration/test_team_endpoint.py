@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -262,9 +263,9 @@ async def test_workers(stack: Stack, letta: Any, uid: str) -> None:
                 assert (await call(client, "get_agent", agent=agent.id))["id"] == agent.id
 
 
-def _start_http(stack: Stack, port: int) -> subprocess.Popen[bytes]:
+def _start_http(stack: Stack, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "letta_mcp", "--transport", "http", "--port", str(port)],
+        [sys.executable, "-m", "letta_mcp", "--transport", "http", "--port", str(port), "--workers", str(workers)],
         env=server_env(stack),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -279,10 +280,28 @@ def _start_http(stack: Stack, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("letta-mcp did not start")
 
 
-async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta: Any, uid: str) -> None:
+def _alive(pids: list[int]) -> list[int]:
+    return [p for p in pids if Path(f"/proc/{p}").exists()]
+
+
+def _worker_pids(pid: int) -> list[int]:
+    """The worker processes (spawned by multiprocessing) of the supervisor `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == pid and "spawn_main" in (entry / "cmdline").read_text():
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta: Any, uid: str, workers: int) -> None:
     agent = await letta.agents.create(name=f"{uid}-grace", model=stack.model, embedding=stack.embedding)
     port = free_port()
-    proc = _start_http(stack, port)
+    proc = _start_http(stack, port, workers)
+    pids = _worker_pids(proc.pid)
+    assert len(pids) == (workers if workers > 1 else 0), "one supervisor, and a serving process per worker"
     call_body = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -310,6 +329,7 @@ async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta
         assert answers[0].status_code == 200
         assert "echo: finish me" in answers[0].text, "the in-flight call finished after SIGTERM"
         assert await anyio.to_thread.run_sync(lambda: proc.wait(timeout=30)) in (0, -signal.SIGTERM)
+        assert not _alive(pids), "no worker left behind"
     finally:
         if proc.poll() is None:
             proc.kill()
