@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
 import stat
 import sys
@@ -40,11 +41,44 @@ def usable() -> bool:
     return sys.platform != "win32" and _is_stream(0) and _is_stream(1)
 
 
-class _Lines:
-    """stdin as the SDK's transport iterates it: one decoded line at a time, ending at EOF."""
+def rejection(line: str) -> dict[str, Any] | None:
+    """The JSON-RPC error for a line that is not a JSON-RPC message (2.0, section 5.1), or None for one that is.
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    The SDK's own transport drops such a line without a word; the sender would wait for an answer forever.
+    """
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}
+    is_request = isinstance(message, dict) and "method" in message
+    is_response = isinstance(message, dict) and "id" in message and ("result" in message or "error" in message)
+    if isinstance(message, dict) and message.get("jsonrpc") == "2.0" and (is_request or is_response):
+        return None
+    given = message.get("id") if isinstance(message, dict) else None
+    error = {"code": -32600, "message": "Invalid Request: not a JSON-RPC 2.0 message (batches are not supported)"}
+    return {"jsonrpc": "2.0", "id": given if isinstance(given, (str, int)) else None, "error": error}
+
+
+class _Out:
+    """stdout as the SDK's transport writes it: `write` then `flush`, which waits until the pipe took it."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+
+    async def write(self, text: str) -> None:
+        self.writer.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self.writer.drain()
+
+
+class _Lines:
+    """stdin as the SDK's transport iterates it: one decoded line at a time, ending at EOF. A line that is
+    not a JSON-RPC message is answered here with its error (`rejection`) and not passed on."""
+
+    def __init__(self, reader: asyncio.StreamReader, out: _Out | None = None) -> None:
         self.reader = reader
+        self.out = out
 
     def __aiter__(self) -> _Lines:
         return self
@@ -63,21 +97,16 @@ class _Lines:
                 await self.reader.readexactly(exc.consumed)
                 dropping = True
                 continue
-            # A dropped line reaches the SDK empty, which it answers as a parse error.
-            return "" if dropping else line.decode("utf-8", errors="replace")
-
-
-class _Out:
-    """stdout as the SDK's transport writes it: `write` then `flush`, which waits until the pipe took it."""
-
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
-
-    async def write(self, text: str) -> None:
-        self.writer.write(text.encode("utf-8"))
-
-    async def flush(self) -> None:
-        await self.writer.drain()
+            text = "" if dropping else line.decode("utf-8", errors="replace")
+            if not text.strip() and not dropping:
+                continue  # a blank line is no message
+            error = rejection(text)  # a line too long to read is a parse error too
+            if error is None:
+                return text
+            dropping = False
+            if self.out is not None:
+                await self.out.write(json.dumps(error) + "\n")
+                await self.out.flush()
 
 
 def _take(fd: int, replacement: int) -> int:
@@ -106,8 +135,8 @@ async def loop_stdio() -> AsyncIterator[tuple[Any, Any]]:
             asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0, closefd=False)
         )
         transports.append(write_transport)
-        writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
-        yield _Lines(reader), _Out(writer)
+        out = _Out(asyncio.StreamWriter(write_transport, protocol, None, loop))
+        yield _Lines(reader, out), out
     finally:
         for transport in transports:
             transport.close()

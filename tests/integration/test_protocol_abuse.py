@@ -1,6 +1,6 @@
 """Malformed protocol traffic: garbage and truncated JSON on stdio, invalid JSON-RPC, unknown methods,
-oversized HTTP bodies, a client that disconnects mid-call. The server answers with JSON-RPC errors or
-drops the bad message, and keeps serving."""
+oversized HTTP bodies, a client that disconnects mid-call. The server answers each with its JSON-RPC
+error (-32700, -32600, -32601, -32602, 413) and keeps serving."""
 
 from __future__ import annotations
 
@@ -66,19 +66,27 @@ def test_stdio_survives_garbage(stack: Stack) -> None:
         proc.stdin.write("\n".join(lines) + "\n")
         proc.stdin.flush()
         answers: dict[Any, Any] = {}
+        unnamed: list[Any] = []
         deadline = time.monotonic() + 60
         while not {7, 8} <= set(answers) and time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
             message = json.loads(line)
+            if message.get("id") is None:
+                unnamed.append(message)
             answers[message.get("id")] = message
         proc.stdin.close()
         proc.wait(timeout=30)
         log.seek(0)
         tail = "".join(line for line in log.readlines() if not line.startswith("{{{"))[-3000:]
-    assert {"init", 5, 6, 7, 8} <= set(answers), (list(answers), tail)
+    assert {"init", 2, 4, 5, 6, 7, 8} <= set(answers), (list(answers), tail)
     assert "result" in answers["init"]
+    parse_errors = [m for m in unnamed if m["error"]["code"] == -32700]
+    assert len(parse_errors) == 5, "garbage, truncated JSON, control bytes, '{'×10,000, 'not json again'"
+    assert [m["error"]["code"] for m in unnamed if m not in parse_errors] == [-32600], "[]"
+    assert answers[2]["error"]["code"] == -32600, "an object that is neither request nor response"
+    assert answers[4]["error"]["code"] == -32600, "no jsonrpc member"
     assert answers[5]["error"]["code"] == -32601
     assert answers[6]["error"]["code"] == -32602
     assert answers[7]["result"]["tools"], "still serving after the garbage"

@@ -112,9 +112,33 @@ def test_a_regular_file_as_stdin_gets_the_sdk_transport() -> None:
     assert answers[2]["result"]["structuredContent"] == {"result": "sdk"}, out.stdout + out.stderr
 
 
-async def test_a_line_beyond_the_limit_is_dropped_and_reading_goes_on() -> None:
+class Written:
+    def __init__(self) -> None:
+        self.lines: list[dict[str, object]] = []
+
+    async def write(self, text: str) -> None:
+        self.lines.append(json.loads(text))
+
+    async def flush(self) -> None:
+        pass
+
+
+async def test_lines_that_are_no_json_rpc_message_are_answered_and_reading_goes_on() -> None:
     reader = asyncio.StreamReader(limit=1024)
-    reader.feed_data(b"y" * 5000 + b"\n" + b'{"next": 1}\n')
+    ping = '{"jsonrpc":"2.0","id":9,"method":"ping"}\n'
+    for line in ["y" * 5000, "garbage", "", '{"jsonrpc":"2.0","id":2}', "[]", '{"id":"x","method":"ping"}']:
+        reader.feed_data(line.encode() + b"\n")
+    reader.feed_data(ping.encode())
+    reader.feed_data(b"{" * 3000)  # too long, and cut by EOF
     reader.feed_eof()
-    lines = [line async for line in _Lines(reader)]
-    assert lines == ["", '{"next": 1}\n']
+    out = Written()
+    passed = [line async for line in _Lines(reader, out)]  # type: ignore[arg-type]
+    assert passed == [ping], "only JSON-RPC messages reach the SDK"
+    assert [(e["id"], e["error"]["code"]) for e in out.lines] == [  # type: ignore[index]
+        (None, -32700),
+        (None, -32700),
+        (2, -32600),
+        (None, -32600),
+        ("x", -32600),
+        (None, -32700),
+    ]
