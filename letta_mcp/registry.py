@@ -87,6 +87,25 @@ def _check_gates(request: RequestState, gates: dict[str, str], arguments: dict[s
                 )
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, BaseModel):
+        return _has_nul(value.model_dump())
+    return False
+
+
+def _check_text(arguments: dict[str, Any]) -> None:
+    # Letta keeps text in Postgres, which cannot store a NUL character: it would answer 500.
+    for name, value in arguments.items():
+        if _has_nul(value):
+            raise InvalidInput(f"{name} contains a NUL character (\\x00), which Letta cannot store: remove it.")
+
+
 def tool_function(
     spec: ToolSpec, invoke: Invoke, name: str, gates: dict[str, str] | None = None
 ) -> Callable[..., Awaitable[CallToolResult]]:
@@ -97,6 +116,7 @@ def tool_function(
     async def run(ctx: Ctx, **arguments: Any) -> CallToolResult:
         request = app(ctx)
         _check_gates(request, gates, arguments)
+        _check_text(arguments)
         attempts = 1 if write else 1 + request.settings.read_retries
         for attempt in range(1, attempts + 1):
             try:

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
+
+Stripped = StringConstraints(strip_whitespace=True)
+"""A name or id with surrounding whitespace removed before it is checked (' ' is no name)."""
 
 AgentRef = Annotated[
     str,
+    Stripped,
     Field(min_length=1, max_length=300, description="Id or name."),
 ]
 Label = Annotated[
     str,
+    Stripped,
     Field(min_length=1, max_length=100, description="Block label, e.g. 'human'."),
 ]
-BlockId = Annotated[str, Field(min_length=1, max_length=200, description="Block id.")]
+BlockId = Annotated[str, Stripped, Field(min_length=1, max_length=200, description="Block id.")]
+
+_AGENT_NAME = re.compile(r"^[\w '\-]+$")
+
+
+def agent_name(name: str) -> str:
+    """Letta's own rule for agent names (it answers a 500 otherwise)."""
+    if not _AGENT_NAME.match(name) or name.strip() == "_":
+        raise ValueError(
+            "an agent name may contain only letters (any language), digits, spaces, hyphens, underscores and "
+            "apostrophes"
+        )
+    return name
+
+
+AgentName = AfterValidator(agent_name)
 Cursor = Annotated[
     str | None,
     Field(max_length=300, description="Previous next_cursor."),
@@ -25,7 +46,7 @@ Limit = Annotated[int, Field(ge=1, le=100, description="Max items, 1-100.")]
 MessageText = Annotated[str, Field(min_length=1, max_length=100_000, description="New message only.")]
 IncludeReasoning = Annotated[bool, Field(description="Include reasoning.")]
 IncludeToolCalls = Annotated[bool, Field(description="Include tool calls.")]
-RunId = Annotated[str, Field(min_length=1, max_length=200, description="run_id from send_message.")]
+RunId = Annotated[str, Stripped, Field(min_length=1, max_length=200, description="run_id from send_message.")]
 
 Wait = Annotated[
     float | None,

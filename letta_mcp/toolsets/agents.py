@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from letta_mcp.contract import declare, needs, toolset
 from letta_mcp.models import Agent, AgentContext, AgentList, Deleted, ModelList
-from letta_mcp.toolsets._args import AgentRef, Cursor, Limit
+from letta_mcp.toolsets._args import AgentName, AgentRef, Cursor, Limit, Stripped
 
 
 class MemoryBlockIn(BaseModel):
@@ -58,7 +58,7 @@ class Agents(Protocol):
     @declare("Create an agent", read_only=False, hint="letta create new stateful agent", idempotent=True)
     async def create_agent(
         self,
-        name: Annotated[str, Field(min_length=1, max_length=200, description="Unique name.")],
+        name: Annotated[str, Stripped, Field(min_length=1, max_length=200, description="Unique name."), AgentName],
         description: Annotated[str | None, Field(max_length=2_000, description="What it is for.")] = None,
         memory_blocks: Annotated[
             list[MemoryBlockIn] | None,
@@ -106,7 +106,9 @@ class Agents(Protocol):
     async def update_agent(
         self,
         agent: AgentRef,
-        name: Annotated[str | None, Field(min_length=1, max_length=200, description="New name.")] = None,
+        name: Annotated[
+            str | None, Stripped, Field(min_length=1, max_length=200, description="New name."), AgentName
+        ] = None,
         description: Annotated[str | None, Field(max_length=2_000, description="New description.")] = None,
         model: Annotated[str | None, Field(max_length=200, description="New model handle.")] = None,
         tags: Annotated[list[str] | None, Field(max_length=20, description="Replaces the tags.")] = None,

@@ -8,10 +8,10 @@ from pydantic import Field
 
 from letta_mcp.contract import declare, toolset
 from letta_mcp.models import ArchiveInfo, ArchiveList, Attachment
-from letta_mcp.toolsets._args import AgentRef, Cursor, Limit
+from letta_mcp.toolsets._args import AgentRef, Cursor, Limit, Stripped
 
 ArchiveRef = Annotated[
-    str, Field(min_length=1, max_length=300, description="The archive: its id (archive-…) or its exact name.")
+    str, Stripped, Field(min_length=1, max_length=300, description="The archive: its id (archive-…) or its exact name.")
 ]
 
 

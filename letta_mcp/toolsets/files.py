@@ -8,13 +8,14 @@ from pydantic import Field
 
 from letta_mcp.contract import declare, toolset
 from letta_mcp.models import AgentFiles, Attachment, FileInfo, FileList, FolderInfo, FolderList
-from letta_mcp.toolsets._args import AgentRef, Cursor, Limit
+from letta_mcp.toolsets._args import AgentRef, Cursor, Limit, Stripped
 
 FolderRef = Annotated[
-    str, Field(min_length=1, max_length=300, description="The folder: its id (source-…) or its exact name.")
+    str, Stripped, Field(min_length=1, max_length=300, description="The folder: its id (source-…) or its exact name.")
 ]
 FileRef = Annotated[
     str,
+    Stripped,
     Field(
         min_length=1,
         max_length=500,

@@ -8,10 +8,10 @@ from pydantic import Field
 
 from letta_mcp.contract import declare, toolset
 from letta_mcp.models import Attachment, McpServerInfo, McpServerList, McpToolList
-from letta_mcp.toolsets._args import AgentRef
+from letta_mcp.toolsets._args import AgentRef, Stripped
 
 ServerRef = Annotated[
-    str, Field(min_length=1, max_length=300, description="The MCP server: its id (mcp_server-…) or its name.")
+    str, Stripped, Field(min_length=1, max_length=300, description="The MCP server: its id (mcp_server-…) or its name.")
 ]
 
 

@@ -13,9 +13,11 @@ from pydantic import Field
 from letta_mcp.contract import declare, toolset
 from letta_mcp.errors import InvalidInput
 from letta_mcp.models import Attachment, ToolInfo, ToolList
-from letta_mcp.toolsets._args import AgentRef, Cursor, Limit
+from letta_mcp.toolsets._args import AgentRef, Cursor, Limit, Stripped
 
-ToolRef = Annotated[str, Field(min_length=1, max_length=200, description="The tool: its id (tool-…) or its name.")]
+ToolRef = Annotated[
+    str, Stripped, Field(min_length=1, max_length=200, description="The tool: its id (tool-…) or its name.")
+]
 
 
 class Tools(Protocol):

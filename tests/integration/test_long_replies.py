@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
@@ -15,7 +16,7 @@ from letta_mcp.server import create_server
 from tests.conftest import settings_for, start_stack
 from tests.helpers import call, call_error
 from tests.stack.letta_stack import Stack
-from tests.subprocess_server import stdio_params
+from tests.subprocess_server import http_server, stdio_params
 
 pytestmark = pytest.mark.anyio
 
@@ -142,3 +143,92 @@ async def test_without_background_support_the_reply_still_arrives(
         assert [m["text"] for m in listed["messages"]] == ["later [[sleep:4]]", "hello"], "each message sent once"
     notes = [r.getMessage() for r in caplog.records if "background streams" in r.getMessage()]
     assert len(notes) == 1, "said once in the log"
+
+
+@contextlib.asynccontextmanager
+async def _real_client(stack: Stack, transport: str, **kwargs: Any) -> AsyncIterator[Client]:
+    """An MCP client of the 2025-06-18 protocol (log messages are its own) over a real subprocess."""
+    if transport == "stdio":
+        async with Client(stdio_params(stack), mode="legacy", **kwargs) as client:
+            yield client
+        return
+    with http_server(stack) as base:
+        async with Client(base + "/mcp", mode="legacy", **kwargs) as client:
+            yield client
+
+
+STEPS = '[[think:plan it]] [[tool:conversation_search {"query": "x"}]] [[pause:8]]'
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_over_a_real_transport_steps_come_as_progress_and_logs_and_the_hand_back_carries_them(
+    stack: Stack, letta: Any, uid: str, transport: str
+) -> None:
+    agent = await letta.agents.create(name=f"{uid}-{transport}", model=stack.model, embedding=stack.embedding)
+    progress: list[tuple[float, str]] = []
+    logs: list[tuple[str, str]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append((value, message or ""))
+
+    async def on_log(params: Any) -> None:
+        logs.append((params.level, str(params.data)))
+
+    async with _real_client(stack, transport, logging_callback=on_log) as client:
+        await client.set_logging_level("info")
+        arguments = {"agent": agent.id, "message": STEPS, "wait_seconds": 4, "include_reasoning": True}
+        result = await client.call_tool(
+            "send_message", {**arguments, "include_tool_calls": True}, progress_callback=on_progress
+        )
+        assert not result.is_error, result.content
+        out = result.structured_content
+        assert out is not None
+        assert out["status"] == "running", "the agent was still working at the deadline"
+        assert out["reasoning"] == ["plan it"], "what arrived so far: the reasoning"
+        assert [t["name"] for t in out["tool_calls"]] == ["conversation_search"], "and the tool call"
+        done = await call(client, "get_run", run_id=out["run_id"], wait_seconds=30)
+    assert done["status"] == "completed"
+    assert done["reply"].startswith("tool said:")
+    values = [v for v, _ in progress]
+    assert len(values) >= 3
+    assert values == sorted(values), "progress only goes up"
+    texts = [m for _, m in progress]
+    assert "thinking: plan it" in texts
+    assert "calling tool conversation_search" in texts
+    infos = [data for level, data in logs if level == "info"]
+    assert "thinking: plan it" in " ".join(infos), logs
+    assert "calling tool conversation_search" in " ".join(infos), "each step is also an info log message"
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_cancelling_over_a_real_transport_cancels_the_run(
+    stack: Stack, letta: Any, uid: str, transport: str
+) -> None:
+    agent = await letta.agents.create(name=f"{uid}-c{transport}", model=stack.model, embedding=stack.embedding)
+    started = anyio.Event()
+    seen: list[str] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        seen.append(message or "")
+        started.set()
+
+    async with _real_client(stack, transport) as client, anyio.create_task_group() as tg:
+
+        async def long_call() -> None:
+            await client.call_tool(
+                "send_message",
+                {"agent": agent.id, "message": "take your time [[sleep:20]]"},
+                progress_callback=on_progress,
+            )
+
+        tg.start_soon(long_call)
+        with anyio.fail_after(30):
+            await started.wait()  # the run exists: its id came as the first progress
+        tg.cancel_scope.cancel()  # the client sends notifications/cancelled
+    match = re.search(r"run (run-[0-9a-f-]+)", " ".join(seen))
+    assert match, seen
+    status = None
+    with anyio.fail_after(30):
+        while status != "cancelled":
+            status = (await letta.runs.retrieve(match.group(1))).status
+            await anyio.sleep(0.2)

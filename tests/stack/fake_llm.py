@@ -7,6 +7,8 @@ user's text:
   those JSON arguments; after the tool's result, answer with text.
 - ``[[think:TEXT]]`` — put TEXT in the reply's reasoning field as well.
 - ``[[sleep:N]]`` — wait N seconds (a float) before answering (long replies).
+- ``[[pause:N]]`` — wait N seconds before the answer that follows a tool's result (steps arrive, then
+  the agent is slow: what a hand-back carries "so far").
 - ``[[fail]]`` / ``[[fail:503]]`` — answer with that HTTP error instead.
 - ``[[reply:TEXT]]`` — answer TEXT instead of the default echo.
 
@@ -32,7 +34,7 @@ from typing import Any
 
 MODELS = ["fake-model", "fake-model-2"]
 DEFAULT_DIMENSIONS = 1536
-_DIRECTIVE = re.compile(r"\[\[(tool|sleep|fail|reply|think)(?::(.*?))?\]\]", re.DOTALL)
+_DIRECTIVE = re.compile(r"\[\[(tool|sleep|pause|fail|reply|think)(?::(.*?))?\]\]", re.DOTALL)
 _log_lock = threading.Lock()
 
 
@@ -83,9 +85,12 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     directives = [(m.group(1), (m.group(2) or "").strip()) for m in _DIRECTIVE.finditer(user)]
     answer: dict[str, Any] = {"sleep": 0.0, "fail": None, "tool": None, "think": None}
     reply = None
+    pause = 0.0
     for kind, arg in directives:
         if kind == "sleep":
             answer["sleep"] = float(arg or 0)
+        elif kind == "pause":
+            pause = float(arg or 0)
         elif kind == "fail":
             answer["fail"] = int(arg or 500)
         elif kind == "reply":
@@ -104,7 +109,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     answer["text"] = reply
     # Sleep and think once per user turn, not again after a tool round trip.
     if tool_results:
-        answer["sleep"] = 0.0
+        answer["sleep"] = pause
         answer["think"] = None
     return answer
 

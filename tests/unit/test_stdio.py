@@ -7,7 +7,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -91,25 +90,32 @@ def test_stray_output_goes_to_stderr() -> None:
     assert "stray write" in err
 
 
-def test_a_regular_file_as_stdin_gets_the_sdk_transport() -> None:
-    lines = [
-        INIT,
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "transport", "arguments": {}}},
-    ]
-    with tempfile.TemporaryFile("w+") as stdin:
-        stdin.write("".join(json.dumps(line) + "\n" for line in lines))
-        stdin.seek(0)
-        out = subprocess.run(
-            [sys.executable, "-c", SERVER],
-            stdin=stdin,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            cwd=ROOT,
-        )
-    answers = {a["id"]: a for a in (json.loads(line) for line in out.stdout.splitlines() if line.strip())}
-    assert answers[2]["result"]["structuredContent"] == {"result": "sdk"}, out.stdout + out.stderr
+def test_a_terminal_as_stdin_gets_the_sdk_transport() -> None:
+    """stdin that is neither a pipe nor a socket (here a terminal) is served by the SDK's own transport."""
+    import os
+    import pty
+
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER], stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
+    os.close(terminal)
+    assert proc.stdout is not None
+    try:
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "transport", "arguments": {}}}
+        for message in (INIT, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call):
+            os.write(controller, (json.dumps(message) + "\n").encode())
+        answers = {}
+        while 2 not in answers:
+            line = proc.stdout.readline()
+            assert line, "the server ended without answering"
+            answer = json.loads(line)
+            answers[answer.get("id")] = answer
+        assert answers[2]["result"]["structuredContent"] == {"result": "sdk"}
+    finally:
+        os.close(controller)
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 class Written:

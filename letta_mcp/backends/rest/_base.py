@@ -130,6 +130,8 @@ class RestBase:
         A caller scoped to a tag sees only agents with that tag: any other agent does not exist for it.
         """
         agent = agent.strip()
+        if not agent:  # Letta reads an empty name as no filter at all: it would match every agent
+            raise InvalidInput("agent is empty: pass an agent's id or exact name (see list_agents).")
         if looks_like_id(agent, "agent"):
             if self.scope is not None:
                 await self.check_agent_scope(agent)

@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+import httpx
 import letta_client as lc
 
 from letta_mcp.errors import LettaMCPError, NotFound, after_failure, redact
@@ -97,10 +98,22 @@ def _message(exc: BaseException, *, url: str, tool: str, write: bool, secrets: l
     if isinstance(exc, lc.APITimeoutError):
         return f"Letta at {url} did not answer in time (LETTA_MCP_TIMEOUT).{then}"
     if isinstance(exc, lc.APIConnectionError):
+        cause = exc.__cause__
+        if isinstance(cause, httpx.RemoteProtocolError):
+            return f"Letta's answer was cut off before its end (the connection to {url} closed).{then}"
+        if isinstance(cause, (httpx.ReadError, httpx.WriteError)):
+            return f"The connection to Letta at {url} was reset before its answer arrived.{then}"
         return (
             f"Letta is unreachable at {url} — is the server running, and is LETTA_BASE_URL right?"
             f"{then if write else ''}"
         )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"Letta's answer was cut off before its end (the connection to {url} closed).{then}"
+    if isinstance(exc, httpx.TransportError):
+        return f"The connection to Letta at {url} broke ({type(exc).__name__}).{then}"
+    if isinstance(exc, json.JSONDecodeError):
+        logger.error("Letta's answer to %s was not JSON", tool, exc_info=exc)
+        return f"Letta sent an answer letta-mcp could not read (not JSON; logged).{then}"
     if isinstance(exc, lc.AuthenticationError):
         return (
             f"Letta at {url} rejected the credentials (401): set LETTA_API_KEY to a valid API key "
