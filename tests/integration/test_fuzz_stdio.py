@@ -100,13 +100,13 @@ def existing(stack: Stack) -> dict[str, st.SearchStrategy[Any]]:
     return {
         "agent": some(agent.id, agent.name),
         "label": some("human", "persona"),
-        "block_id": some(block.id),
         "passage_id": some(passage.id),
         "tool": some(tool.name, tool.id),
         "conversation": st.none(),
         "archive": st.none(),  # the archives toolset is not served here: a gated argument
         "block_id": st.none(),  # agent and label name the block (block_id as well would be refused)
         "cursor": st.none(),  # a made-up cursor is "not found"
+        "shared_block": some(block.id),
         "wait_seconds": st.integers(min_value=0, max_value=2),
         "attach_to": st.just([]),
     }
@@ -119,6 +119,8 @@ def test_fuzz_over_stdio(wire: Wire, existing: dict[str, st.SearchStrategy[Any]]
     hints = {} if name in DESTRUCTIVE else {k: v for k, v in existing.items() if k in schema.get("properties", {})}
     if name == "update_agent":
         hints["name"] = st.none()  # the others find the agent by this name
+    if name == "attach_block":
+        hints["block_id"] = existing["shared_block"]
     valid = arguments_for(schema, hints=hints)
 
     @settings(
