@@ -22,7 +22,7 @@ import letta_client as lc
 
 from letta_mcp.backends.rest._base import text_of
 from letta_mcp.backends.rest.replies import build_reply, message_type
-from letta_mcp.errors import LettaMCPError
+from letta_mcp.errors import MAYBE_APPLIED, LettaMCPError
 from letta_mcp.models import TERMINAL, Detail, Reply, clip, run_status
 from letta_mcp.progress import Progress
 
@@ -224,6 +224,13 @@ class Conversation:
     def _outcome(self, agent_id: str, got: Streamed, wait: float, detail: Detail) -> Reply:
         if not got.finished:
             return running(agent_id, got.run_id, got.messages, wait, detail)
+        if got.run_id is None and got.stop is None and not got.messages and not got.failures:
+            # A stream that ended without a single event it could read: not an empty reply, but no answer.
+            logger.error("the stream of a turn of agent %s ended without an event letta-mcp could read", agent_id)
+            raise LettaMCPError(
+                "Letta sent an answer letta-mcp could not read (its stream carried no event; logged)."
+                + MAYBE_APPLIED.replace("check (e.g. with a list_* or get_* tool)", "check list_messages")
+            )
         if got.failures or (got.stop and got.stop.startswith("error")):
             reported = clip("; ".join(e.strip() for e in got.failures), 500) or f"stop reason {got.stop}"
             raise failed_turn(got.run_id, reported)
