@@ -196,6 +196,7 @@ async def test_over_a_real_transport_steps_come_as_progress_and_logs_and_the_han
     assert "thinking: plan it" in texts
     assert "calling tool conversation_search" in texts
     infos = [data for level, data in logs if level == "info"]
+    assert len(infos) >= 3, logs
     assert "thinking: plan it" in " ".join(infos), logs
     assert "calling tool conversation_search" in " ".join(infos), "each step is also an info log message"
 

@@ -3,6 +3,7 @@ and the MCP conformance suite's protocol scenarios pass. All pinned (tests/clien
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -98,12 +99,15 @@ def test_claude_code_connects_over_stdio_and_http(tools: Path, stack: Stack) -> 
     assert "✔ Connected" in lines["letta-http"], listed.stdout
     bad_line = next(line for line in with_bad.stdout.splitlines() if line.startswith("letta-badtoken"))
     assert "✔ Connected" not in bad_line, "a wrong token must not connect"
+    assert "HTTP 401" in bad_line, bad_line
+    assert "invalid_token" in bad_line, "refused for its token, not for anything else"
 
 
-def _inspector(tools: Path, url: str, *args: str) -> Any:
+def _inspector(tools: Path, target: list[str], *args: str) -> Any:
+    """The Inspector's CLI against `target`: a URL (HTTP), or a command and its `-e` variables (stdio)."""
     launcher = tools / "node_modules" / "@modelcontextprotocol" / "inspector" / "clients" / "launcher" / "build"
     out = run(
-        ["node", str(launcher / "index.js"), "--cli", "--format", "json", url, "--transport", "http", *args],
+        ["node", str(launcher / "index.js"), "--cli", "--format", "json", *args, *target],
         node_env(tools),
         tempfile.gettempdir(),
     )
@@ -111,17 +115,23 @@ def _inspector(tools: Path, url: str, *args: str) -> Any:
     return json.loads(out.stdout)
 
 
-async def test_inspector_cli_calls_tools(tools: Path, stack: Stack, letta: Any, uid: str) -> None:
+@pytest.mark.parametrize("transport", ["http", "stdio"])
+async def test_inspector_cli_calls_tools(tools: Path, stack: Stack, letta: Any, uid: str, transport: str) -> None:
     agent = await letta.agents.create(
         name=f"{uid}-inspected",
         model=stack.model,
         embedding=stack.embedding,
         memory_blocks=[{"label": "persona", "value": "inspected"}],
     )
-    with http_server(stack) as base:
+    with contextlib.ExitStack() as cleanup:
+        if transport == "http":
+            target = [cleanup.enter_context(http_server(stack)) + "/mcp", "--transport", "http"]
+        else:
+            variables = [p for k, v in server_env(stack).items() if k.startswith("LETTA_") for p in ("-e", f"{k}={v}")]
+            target = [*variables, "--transport", "stdio", "--", str(ROOT / ".venv" / "bin" / "letta-mcp")]
         listed = _inspector(
             tools,
-            base + "/mcp",
+            target,
             "--method",
             "tools/call",
             "--tool-name",
@@ -131,7 +141,7 @@ async def test_inspector_cli_calls_tools(tools: Path, stack: Stack, letta: Any, 
         )
         got = _inspector(
             tools,
-            base + "/mcp",
+            target,
             "--method",
             "tools/call",
             "--tool-name",
