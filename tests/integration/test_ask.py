@@ -10,9 +10,10 @@ import anyio
 import pytest
 from mcp import Client
 
+from letta_mcp.exposed import ExposedTools
 from letta_mcp.server import create_server
 from tests.conftest import settings_for
-from tests.helpers import call
+from tests.helpers import call, call_error
 from tests.stack.letta_stack import Stack
 
 pytestmark = pytest.mark.anyio
@@ -85,9 +86,10 @@ async def test_expose_by_name_and_read_only(stack: Stack, letta: Any, uid: str) 
         assert tool.description is not None
         assert "refund rules" in tool.description, "falls back to the persona"
     async with Client(create_server(settings.model_copy(update={"read_only": True}))) as client:
-        await client.list_tools()
-        await anyio.sleep(0.5)
         assert await ask_names(client) == [], "talking to an agent writes its history: not in read-only mode"
+        refused = await call_error(client, f"ask_{uid}_support_policy", message="hi")
+        assert "Unknown tool" in refused, "nor callable by name (a call would otherwise look the agent up)"
+        assert await ask_names(client) == []
     allowed = settings.model_copy(update={"read_only": True, "read_only_ask": True})
     async with Client(create_server(allowed)) as client:
         assert f"ask_{uid}_support_policy" in await ask_names(client, expect=f"ask_{uid}_support_policy")
@@ -106,7 +108,9 @@ async def test_look_alike_and_odd_names(stack: Stack, letta: Any, uid: str) -> N
         assert len(slug_alike) == 2
 
 
-async def test_many_exposed_agents_list_fast(stack: Stack, letta: Any, uid: str) -> None:
+async def test_many_exposed_agents_list_from_the_cache(
+    stack: Stack, letta: Any, uid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tag = f"{uid}:expose"
     async with anyio.create_task_group() as tg:
         for i in range(50):
@@ -116,20 +120,32 @@ async def test_many_exposed_agents_list_fast(stack: Stack, letta: Any, uid: str)
                 )
             )
     settings = settings_for(stack, expose_tag=tag, ask_cache_seconds=30)
+    lookups = {"n": 0}
+    refresh = ExposedTools.refresh
+
+    async def counted(self: ExposedTools, request: Any) -> Any:
+        lookups["n"] += 1
+        return await refresh(self, request)
+
+    monkeypatch.setattr(ExposedTools, "refresh", counted)
     async with Client(create_server(settings)) as client:
         names = await ask_names(client, expect=f"ask_{uid}_helper_49")
         assert len(names) == 50
+        lookups["n"] = 0
         t0 = time.perf_counter()
         for _ in range(20):
-            await client.list_tools()
+            assert len([t for t in (await client.list_tools()).tools if t.name.startswith("ask_")]) == 50
         cached = (time.perf_counter() - t0) / 20
+        assert lookups["n"] == 0, "within LETTA_MCP_ASK_CACHE_SECONDS a listing does not ask Letta"
     uncached_settings = settings.model_copy(update={"ask_cache_seconds": 0})
     async with Client(create_server(uncached_settings)) as client:
         await ask_names(client, expect=f"ask_{uid}_helper_49")
+        lookups["n"] = 0
         t0 = time.perf_counter()
         for _ in range(5):
             await client.list_tools()
         uncached = (time.perf_counter() - t0) / 5
+        assert lookups["n"] == 5, "without the cache, every listing asks Letta"
     print(
         f"\n[ask] tools/list with 50 exposed agents: {cached * 1000:.1f} ms cached, {uncached * 1000:.1f} ms "
         "when it asks Letta"
@@ -141,6 +157,7 @@ import json, sys
 import anyio
 from mcp import Client
 from letta_mcp.config import Settings
+from letta_mcp.exposed import ExposedTools
 from letta_mcp.server import create_server
 
 async def main() -> None:
