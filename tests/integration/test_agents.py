@@ -95,16 +95,18 @@ async def test_get_agent_by_id_and_by_name(client: Any, letta: Any, uid: str) ->
     by_name = await call(client, "get_agent", agent=f"{uid}-g")
     by_id = await call(client, "get_agent", agent=made["id"])
     assert by_name == by_id
-    direct = await letta.agents.retrieve(made["id"], include=["agent.tools"])
+    direct = await letta.agents.retrieve(made["id"], include=["agent.tools", "agent.blocks"])
     assert by_id["model"] == direct.llm_config.handle
     assert sorted(by_id["tools"]) == sorted(t.name for t in direct.tools)
+    assert len(direct.blocks) == 1, "Letta's own view of the agent's blocks"
+    stored = direct.blocks[0]
     assert by_id["blocks"] == [
         {
             "label": "human",
-            "id": direct.blocks[0].id if direct.blocks else by_id["blocks"][0]["id"],
+            "id": stored.id,
             "description": "the user",
             "chars": 3,
-            "limit": by_id["blocks"][0]["limit"],
+            "limit": stored.limit,
             "read_only": False,
         }
     ]

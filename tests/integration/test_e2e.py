@@ -90,6 +90,7 @@ def test_http_probes_and_origin_checks(stack: Stack) -> None:
 
 
 def test_stdout_carries_only_protocol(stack: Stack) -> None:
+    """Every line on stdout, for a whole session of calls that log, fail and succeed, is a JSON-RPC message."""
     import subprocess
 
     params = stdio_params(stack)
@@ -99,17 +100,47 @@ def test_stdout_carries_only_protocol(stack: Stack) -> None:
         "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
     }
-    out = subprocess.run(
+    session = [
+        init,
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "logging/setLevel", "params": {"level": "debug"}},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "list_agents", "arguments": {}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 5,
+            "method": "tools/call",
+            "params": {"name": "get_agent", "arguments": {"agent": "agent-00000000-0000-4000-8000-000000000000"}},
+        },
+        {"jsonrpc": "2.0", "id": 6, "method": "resources/list"},
+        {"jsonrpc": "2.0", "id": 7, "method": "ping"},
+    ]
+    proc = subprocess.Popen(
         [params.command, *params.args],
-        input=json.dumps(init) + "\n",
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=params.env,
-        timeout=30,
         cwd=params.cwd,
     )
-    lines = [line for line in out.stdout.splitlines() if line.strip()]
-    assert lines, out.stderr
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    lines = []
+    for message in session:
+        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+        while "id" in message:
+            line = proc.stdout.readline()
+            assert line, "stdout closed"
+            lines.append(line)
+            if json.loads(line).get("id") == message["id"]:
+                break
+    _, err = proc.communicate(timeout=30)
+    answered = set()
     for line in lines:
-        assert json.loads(line)["jsonrpc"] == "2.0"
-    assert "letta-mcp" in out.stderr, "logs go to stderr"
+        message = json.loads(line)
+        assert message["jsonrpc"] == "2.0", line
+        answered.add(message.get("id"))
+    assert {1, 2, 3, 4, 5, 6, 7} <= answered
+    assert "letta-mcp" in err, "logs go to stderr"
