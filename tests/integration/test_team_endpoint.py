@@ -333,3 +333,70 @@ async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def test_per_token_letta_keys_from_a_tokens_file_and_no_secret_in_the_log(
+    secure_stack: Stack, uid: str, tmp_path: Path
+) -> None:
+    right, wrong = f"right-token-{uid}-0123456789", f"wrong-token-{uid}-0123456789"
+    bad_key = f"not-the-password-{uid}"
+    entries = [
+        {"name": "right", "token": right, "letta_api_key": "letta-secret-password-42"},
+        {"name": "wrong", "token": wrong, "letta_api_key": bad_key},
+    ]
+    tokens_file = tmp_path / "tokens.json"
+    tokens_file.write_text(json.dumps(entries))
+    env = {
+        "LETTA_MCP_AUTH": "token",
+        "LETTA_MCP_TOKENS_FILE": str(tokens_file),
+        "LETTA_API_KEY": "",
+        "LETTA_MCP_LOG_LEVEL": "DEBUG",
+    }
+    with http_server(secure_stack, **env) as base:
+        url = base + "/mcp"
+        async with connect(url, right) as client:
+            made = await call(client, "create_agent", name=f"{uid}-per-token")
+            assert made["name"] == f"{uid}-per-token", "this token's own Letta key reached Letta"
+        async with connect(url, wrong) as client:
+            refused = await call_error(client, "list_agents")
+            assert "rejected the credentials (401)" in refused, "and this one's, which Letta refuses"
+            assert bad_key not in refused
+        assert status_of(url, "no-such-token-0123456789")[0] == 401
+        port = base.rsplit(":", 1)[1]
+    log = await anyio.Path(secure_stack.run_dir, f"letta-mcp-http-{port}.log").read_text()
+    assert "tools/call" in log or "create_agent" in log or "HTTP" in log, "the log was written (at DEBUG)"
+    for secret in (right, wrong, bad_key, "letta-secret-password-42", "no-such-token-0123456789"):
+        assert secret not in log, "no token or key is ever logged"
+
+
+async def test_oauth_refuses_a_forged_signature_and_another_issuer(stack: Stack) -> None:
+    with oauth_endpoint(stack) as (base, issuer, token):
+        url = base + "/mcp"
+        assert status_of(url, token(scope=ALL))[0] == 200
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        claims = {"iss": issuer, "aud": url, "sub": "u", "exp": int(time.time()) + 300, "scope": ALL}
+        forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "k1"})
+        assert status_of(url, forged)[0] == 401, "signed with a key the issuer never published"
+        assert status_of(url, token(iss="http://127.0.0.1:9/other", scope=ALL))[0] == 401, "another issuer"
+
+
+def test_allowed_hosts_admit_their_names_and_no_other(stack: Stack) -> None:
+    with http_server(stack, LETTA_MCP_ALLOWED_HOSTS="mcp.example.com") as base:
+        url = base + "/mcp"
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        }
+
+        def with_host(host: str) -> int:
+            return httpx2.post(url, json=body, headers={**MCP_HEADERS, "Host": host}, timeout=30).status_code
+
+        assert with_host("mcp.example.com") == 200, "a listed name"
+        assert with_host("127.0.0.1:" + base.rsplit(":", 1)[1]) == 200, "loopback stays allowed"
+        assert with_host("evil.example.net") == 421, "any other name"
