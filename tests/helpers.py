@@ -20,3 +20,21 @@ async def call_error(client: Any, name: str, /, **arguments: Any) -> str:
     text = " ".join(getattr(c, "text", "") for c in result.content)
     assert result.is_error, f"{name} should have failed but returned {result.structured_content}"
     return text
+
+
+async def until(check: Any, what: str, within: float = 30, every: float = 0.1) -> None:
+    """Wait for `check()` (sync or async) to be true: an event to happen, not a fixed time to pass. `within`
+    seconds is a generous bound, for hosts several times slower than this one."""
+    import inspect
+
+    import anyio
+
+    with anyio.fail_after(within):
+        while True:
+            done = check()
+            if inspect.isawaitable(done):
+                done = await done
+            if done:
+                return
+            await anyio.sleep(every)
+    raise AssertionError(what)  # pragma: no cover

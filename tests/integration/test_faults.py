@@ -227,12 +227,17 @@ async def test_a_write_whose_answer_is_lost_is_not_repeated(
         await write("send_message", {"agent": agent, "message": message})
         await write("insert_archival", {"agent": agent, "text": fact})
         await write("edit_block", {"agent": agent, "label": "notes", "insert_text": "once", "line": -1})
-    await anyio.sleep(3)  # let a background run finish in Letta
-    users = [
-        m
-        for m in (await letta.agents.messages.list(agent, limit=100)).items
-        if m.message_type == "user_message" and message in json.dumps(m.model_dump(mode="json"))
-    ]
+    users: list[Any] = []
+    for _ in range(150):  # the turn may still be running in Letta: wait (up to 30 s) until it has the message
+        users = [
+            m
+            for m in (await letta.agents.messages.list(agent, limit=100)).items
+            if m.message_type == "user_message" and message in json.dumps(m.model_dump(mode="json"))
+        ]
+        runs = (await letta.runs.list(agent_id=agent, active=True, limit=5)).items
+        if users and not runs:
+            break
+        await anyio.sleep(0.2)
     assert len(users) == 1, f"{fault}: the message reached the agent {len(users)} times"
     passages = [p for p in await letta.agents.passages.list(agent, limit=100) if p.text == fact]
     assert len(passages) == 1, f"{fault}: {len(passages)} passages"

@@ -12,7 +12,7 @@ from mcp.shared.subscriptions import ResourcesListChanged, ResourceUpdated
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from letta_mcp.server import create_server
-from tests.helpers import call
+from tests.helpers import call, until
 from tests.stack.letta_stack import Stack
 from tests.subprocess_server import stdio_params
 
@@ -118,7 +118,12 @@ async def test_legacy_subscription_gets_updates_and_list_changes(settings: Any, 
         await call(client, "edit_block", agent=agent["id"], label="human", old_text="tea", new_text="coffee")
         await call(client, "update_block", agent=agent["id"], label="persona", value="changed")
         await call(client, "delete_agent", agent=agent["id"])
-        await anyio.sleep(0.2)
+
+        def arrived() -> bool:
+            return any(type(getattr(m, "root", m)).__name__ == "ResourceListChangedNotification" for m in seen)
+
+        await until(arrived, "the list change after delete_agent")
+        await call(client, "list_agents")  # one more round trip: anything else sent by now has arrived
     kinds = [type(getattr(m, "root", m)).__name__ for m in seen]
     updated = [getattr(getattr(m, "root", m), "params", None) for m in seen]
     uris = [str(p.uri) for p in updated if p is not None and hasattr(p, "uri")]
@@ -134,7 +139,7 @@ async def test_modern_listen_gets_updates_and_list_changes(settings: Any, uid: s
         async with client.listen(resource_subscriptions=[uri], resources_list_changed=True) as sub:
             await call(client, "update_block", agent=agent["id"], label="human", value="Bob")
             await call(client, "create_agent", name=f"{uid}-another")
-            with anyio.move_on_after(5):
+            with anyio.move_on_after(30):  # a generous bound; it stops at the second event
                 async for event in sub:
                     events.append(event)
                     if len(events) >= 2:

@@ -23,7 +23,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import start_stack
-from tests.helpers import call, call_error
+from tests.helpers import call, call_error, until
 from tests.stack.letta_stack import Stack, free_port
 from tests.subprocess_server import ROOT, http_server, server_env
 
@@ -306,7 +306,7 @@ async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta
         "jsonrpc": "2.0",
         "id": 1,
         "method": "tools/call",
-        "params": {"name": "send_message", "arguments": {"agent": agent.id, "message": "finish me [[sleep:3]]"}},
+        "params": {"name": "send_message", "arguments": {"agent": agent.id, "message": "finish me [[sleep:6]]"}},
     }
     headers = {**{k: v for k, v in MCP_HEADERS.items()}, "MCP-Protocol-Version": "2025-06-18"}
 
@@ -321,9 +321,13 @@ async def test_graceful_shutdown_lets_in_flight_calls_finish(stack: Stack, letta
                 answers.append(await anyio.to_thread.run_sync(in_flight_call))
 
             tg.start_soon(run_call)
-            await anyio.sleep(1.0)  # the call is in flight: the fake model takes 3 s
+
+            async def in_flight() -> bool:
+                return bool((await letta.runs.list(agent_id=agent.id, limit=1)).items)
+
+            await until(in_flight, "the call is in flight: its run is in Letta (the fake model takes 6 s)")
             proc.send_signal(signal.SIGTERM)
-            await anyio.sleep(0.5)
+            await until(lambda: httpx2.get(f"http://127.0.0.1:{port}/readyz").status_code == 503, "draining")
             refused = await anyio.to_thread.run_sync(in_flight_call)
             assert refused.status_code == 503, "a draining replica turns new calls away"
         assert answers[0].status_code == 200
