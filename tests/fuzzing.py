@@ -4,6 +4,7 @@ junk that must be rejected cleanly."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -128,10 +129,31 @@ def strings_in(value: Any) -> list[str]:
     return []
 
 
-def echoed(arguments: dict[str, Any], message: str, at_least: int = 10) -> list[str]:
-    """Generated strings of `at_least` characters that appear in `message` (a rejection must echo none)."""
-    return [s for s in strings_in(arguments) if len(s.strip()) >= at_least and s in message]
+def keys_in(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [str(k) for k in value] + [k for v in value.values() for k in keys_in(v)]
+    if isinstance(value, list):
+        return [k for item in value for k in keys_in(item)]
+    return []
 
+
+def echoed(
+    arguments: dict[str, Any], message: str, at_least: int = 10, schema: dict[str, Any] | None = None
+) -> list[str]:
+    """Generated strings of `at_least` characters that appear in `message` (a rejection must echo none).
+
+    Not an echo: a string found in the tool's own schema (a rejection may name the allowed values: 'oldest_fir'
+    is inside "should be 'oldest_first' or 'newest_first'"), nor a key, which a rejection names as the place
+    to fix (its first 40 characters)."""
+    own = json.dumps(schema) if schema is not None else ""
+    for key in sorted(keys_in(arguments), key=len, reverse=True):
+        if key:
+            message = message.replace(key[:40], "")
+    return [s for s in strings_in(arguments) if len(s.strip()) >= at_least and s in message and s not in own]
+
+
+agent_names = st.from_regex(r"[\w'\-][\w '\-]{0,39}", fullmatch=True)
+"""Names Letta accepts for an agent (a random string rarely is one)."""
 
 REJECTED = "Invalid arguments for"
 """How a validation failure begins: the call never reached the tool."""

@@ -25,8 +25,10 @@ BlockId = Annotated[str, Stripped, Field(min_length=1, max_length=200, descripti
 _AGENT_NAME = re.compile(r"^[\w '\-]+$")
 
 
-def agent_name(name: str) -> str:
-    """Letta's own rule for agent names (it answers a 500 otherwise)."""
+def agent_name(name: str | None) -> str | None:
+    """Letta's own rule for agent names (it answers a 500 otherwise); None is no new name."""
+    if name is None:
+        return None
     if not _AGENT_NAME.match(name) or name.strip() == "_":
         raise ValueError(
             "an agent name may contain only letters (any language), digits, spaces, hyphens, underscores and "
@@ -58,7 +60,9 @@ Wait = Annotated[
 ]
 ConversationRef = Annotated[
     str | None,
+    Stripped,
     Field(
+        min_length=1,
         max_length=200,
         description="Conversation id (omit: default).",
     ),

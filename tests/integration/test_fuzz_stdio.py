@@ -144,7 +144,7 @@ def test_fuzz_over_stdio(wire: Wire, existing: dict[str, st.SearchStrategy[Any]]
             return
         assert "Internal error in letta-mcp" not in message, (arguments, message)
         if REJECTED in message:
-            assert echoed(arguments, message) == [], "a rejection never echoes the values it rejects"
+            assert echoed(arguments, message, schema=schema) == [], "a rejection never echoes the values it rejects"
         assert echoed(arguments, message, at_least=301) == [], "no long value is ever echoed"
 
     check()

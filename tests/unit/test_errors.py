@@ -204,3 +204,22 @@ async def test_search_messages_uses_letta_cloud_search_when_there() -> None:
     assert out["source"] == "letta message search"
     assert out["hits"] == [{"role": "user", "date": "2026-01-01T00:00:00+00:00", "text": "the zebra password"}]
     assert not any("tools" in r.url.path for r in recorder.requests), "no fallback when Cloud search answers"
+
+
+async def test_what_fuzzing_found_is_refused_with_its_reason_and_nothing_is_sent() -> None:
+    """Inputs hypothesis found that once reached the model as "Internal error": a blank conversation id
+    (letta-client refuses an empty path segment), an id that is a dot segment, and name: null on
+    update_agent (the name rule ran on None)."""
+    recorder = Recorder(lambda request: httpx.Response(200, json=AGENT))
+    async with Client(server_with(recorder)) as client:
+        blank = await call_error(client, "send_message", agent=AGENT_ID, message="hi", conversation=" ")
+        dot = await call_error(client, "get_run", run_id=".")
+        dots = await call_error(client, "cancel_run", run_id="..")
+        renamed = await client.call_tool("update_agent", {"agent": AGENT_ID, "name": None, "description": "d"})
+    assert "Invalid arguments for send_message" in blank
+    assert "conversation" in blank
+    for message in (dot, dots):
+        assert "cannot name anything in Letta" in message, message
+        assert "Internal error" not in message
+    assert not recorder.requests or all(r.url.path.rstrip("/").endswith(AGENT_ID) for r in recorder.requests)
+    assert not renamed.is_error, renamed.content

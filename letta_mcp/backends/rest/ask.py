@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, cast
+from urllib.parse import quote
 
 from letta_mcp.backends.rest._base import RestBase, given
 from letta_mcp.toolsets.ask import MAX_EXPOSED, Ask, Candidate
@@ -49,7 +50,12 @@ class RestAsk(RestBase, Ask):
         """The agents LETTA_MCP_EXPOSE_AGENTS names by `ref` (an id or a name), within the caller's scope."""
         if ref.startswith("agent-"):
             try:
-                a = cast(Agent, await self.backend.read_json(self.request, f"/v1/agents/{ref}", {"include": include}))
+                a = cast(
+                    Agent,
+                    await self.backend.read_json(
+                        self.request, f"/v1/agents/{quote(ref, safe='')}", {"include": include}
+                    ),
+                )
             except Exception:  # noqa: BLE001 — a configured agent that is gone is skipped, and said
                 logger.warning("LETTA_MCP_EXPOSE_AGENTS names %s, which Letta does not have", ref)
                 return []

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import letta_client as lc
 
-from letta_mcp.errors import LettaMCPError, NotFound, after_failure, redact
+from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound, after_failure, redact
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +90,24 @@ def describe(exc: BaseException, *, url: str, tool: str, write: bool, secrets: l
     said = _message(exc, url=url, tool=tool, write=write, secrets=secrets)
     if said is None:
         return None
-    return NotFound(said) if isinstance(exc, lc.NotFoundError) else LettaMCPError(said)
+    if isinstance(exc, lc.NotFoundError):
+        return NotFound(said)
+    return InvalidInput(said) if _unsendable(exc) else LettaMCPError(said)
+
+
+def _unsendable(exc: BaseException) -> bool:
+    """letta-client refuses, before sending anything, an id that would be an empty or a dot path segment."""
+    text = str(exc)
+    return isinstance(exc, ValueError) and ("Expected a non-empty value for" in text or "dot-segment" in text)
 
 
 def _message(exc: BaseException, *, url: str, tool: str, write: bool, secrets: list[str]) -> str | None:
     then = after_failure(write)
+    if _unsendable(exc):
+        return (
+            "An id or name in the arguments cannot name anything in Letta (it is empty, '.' or '..'); nothing "
+            "was sent. Call a list_* tool for a valid one."
+        )
     if isinstance(exc, lc.APITimeoutError):
         return f"Letta at {url} did not answer in time (LETTA_MCP_TIMEOUT).{then}"
     if isinstance(exc, lc.APIConnectionError):
