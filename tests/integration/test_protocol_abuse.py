@@ -140,7 +140,7 @@ async def test_a_client_that_disconnects_mid_call_hurts_no_one(stack: Stack, let
                 "jsonrpc": "2.0",
                 "id": 1,
                 "method": "tools/call",
-                "params": {"name": "send_message", "arguments": {"agent": agent.id, "message": "slow [[sleep:15]]"}},
+                "params": {"name": "send_message", "arguments": {"agent": agent.id, "message": "slow [[sleep:4]]"}},
             }
         ).encode()
         raw = (
@@ -156,15 +156,19 @@ async def test_a_client_that_disconnects_mid_call_hurts_no_one(stack: Stack, let
                     runs = (await letta.runs.list(agent_id=agent.id, limit=5)).items
                     run_id = runs[0].id if runs else None
                     await anyio.sleep(0.1)
-        # Gone mid-call. Its run is cancelled, others are served at once, and the server is still healthy.
+        # Gone mid-call. Others are served at once, and the server is still healthy. The turn is not
+        # cancelled: the MCP spec says a disconnection is not a cancellation (a client cancels with
+        # notifications/cancelled), so the turn runs to its end, once, for get_run or list_messages.
         async with Client(base + "/mcp") as other:
             out = await call(other, "get_agent", agent=agent.id)
             assert out["id"] == agent.id
         assert httpx2.get(base + "/healthz").status_code == 200
         status = None
-        for _ in range(150):  # up to 30 s
+        for _ in range(300):  # up to 60 s
             status = (await letta.runs.retrieve(run_id)).status
-            if status == "cancelled":
+            if status not in ("created", "running"):
                 break
             await anyio.sleep(0.2)
-        assert status == "cancelled", "the client went away: its run is cancelled"
+        assert status == "completed", "the client went away: its turn still runs to its end"
+        runs = (await letta.runs.list(agent_id=agent.id, limit=10)).items
+        assert [r.id for r in runs] == [run_id], "and it ran once"
