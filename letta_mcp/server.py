@@ -34,7 +34,7 @@ from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
-from letta_mcp import errors, notify, subscriptions
+from letta_mcp import errors, notify, subscriptions, tasks
 from letta_mcp._version import __version__
 from letta_mcp.callers import NoCaller
 from letta_mcp.config import Settings, backend_kind, shown_url
@@ -99,7 +99,7 @@ class LettaServer(MCPServer[AppContext]):
     async def list_tools(self) -> list[MCPTool]:
         """The fixed tools, from the prebuilt catalog (see `catalog`); the ask_ tools follow per caller."""
         if self._listed is None:
-            self._listed = self.tools.listed()
+            self._listed = [tasks.marked(t) for t in self.tools.listed()]
         return self._listed
 
     async def list_resources(self) -> list[MCPResource]:
@@ -135,7 +135,7 @@ class LettaServer(MCPServer[AppContext]):
 
             # Over stateless HTTP no notification can follow a first listing, so it waits for Letta.
             first = None if request.settings.transport == "http" else announce
-            tools += self.exposed.mcp_tools(await self.exposed.listing(request, first))
+            tools += [tasks.marked(t) for t in self.exposed.mcp_tools(await self.exposed.listing(request, first))]
         return ListToolsResult(tools=tools)
 
     async def call_tool(
@@ -177,9 +177,12 @@ class LettaServer(MCPServer[AppContext]):
             extensions: dict[str, dict[str, Any]] | None = None,
         ) -> Any:
             options = notification_options or NotificationOptions(tools_changed=True, resources_changed=True)
-            return base_options(options, experimental_capabilities, extensions)
+            made = base_options(options, experimental_capabilities, extensions)
+            made.capabilities.tasks = tasks.CAPABILITY
+            return made
 
         low.create_initialization_options = with_list_changed  # type: ignore[method-assign]
+        tasks.Tasks(self).install()
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
         low.add_request_handler("resources/subscribe", SubscribeRequestParams, subscriptions.on_subscribe)
         low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, subscriptions.on_unsubscribe)

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+RUN_ID_WAIT = 15.0
+"""How long past its deadline a turn is followed for its run id (Letta sends it with its first event)."""
 
 
 def _step_text(m: Any) -> str | None:
@@ -209,10 +211,15 @@ class Conversation:
 
     async def _read(self, stream: Any, got: Streamed, wait: float) -> None:
         progress = Progress(self.ctx)
+        start = anyio.current_time()
         try:
-            with anyio.move_on_after(wait):
+            # A hand-back needs the run id, which comes with Letta's first event: until it has come, the
+            # deadline waits for it (a task is made with wait 0, at that first event).
+            with anyio.CancelScope(deadline=start + max(wait, RUN_ID_WAIT)) as scope:
                 async for chunk in stream:
                     await got.take(chunk, progress)
+                    if got.run_id is not None:
+                        scope.deadline = start + wait
                 got.finished = True
         except lc.APIStatusError as exc:
             if exc.status_code != 200:

@@ -1,0 +1,83 @@
+// A client of MCP Tasks, built on the reference library @modelcontextprotocol/ext-tasks (pinned in
+// package.json), for tests/integration/test_tasks.py. One JSON argument says what to do; one JSON line
+// on stdout says what happened.
+//
+//   {"target": {"command": [...]} | {"url": "http://…/mcp"}, "do": "call" | "cancel" | "follow" | "plain",
+//    "tool": "send_message", "arguments": {...}, "taskId": "…" (follow)}
+//
+// call:   call the tool as a task and settle it: the task id, every task status seen, the outcome.
+// cancel: call as a task, cancel once it is working, settle.
+// follow: a task made by another process: its snapshot, then its result (tasks/get, tasks/result).
+// create: call as a task and leave it running (the task id only).
+// plain:  an ordinary tools/call from a client without ext-tasks (today's hand-back).
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { createTaskSessionFromClient, toolDeclarationFromMcpTool } from "@modelcontextprotocol/ext-tasks/client";
+
+const spec = JSON.parse(process.argv[2]);
+const started = performance.now();
+const ms = () => Math.round(performance.now() - started);
+
+function transport() {
+  if (spec.target.url) return new StreamableHTTPClientTransport(new URL(spec.target.url));
+  const [command, ...args] = spec.target.command;
+  return new StdioClientTransport({ command, args, env: { ...process.env, ...(spec.target.env ?? {}) }, stderr: "inherit" });
+}
+
+const client = new Client({ name: "ext-tasks-test", version: "1" });
+await client.connect(transport());
+const out = { era: client.getProtocolEra(), version: client.getNegotiatedProtocolVersion?.() };
+try {
+  if (spec.do === "plain") {
+    const result = await client.callTool({ name: spec.tool, arguments: spec.arguments });
+    out.result = result;
+  } else {
+    const session = createTaskSessionFromClient(client, { endpointId: "letta-mcp-test" });
+    out.capabilities = session.capabilities;
+    if (spec.do === "follow") {
+      const task = session.task(spec.taskId);
+      out.snapshot = await task.snapshot();
+      const outcome = await task.result();
+      out.outcome = { status: outcome.status, result: outcome.result, error: outcome.error?.message };
+    } else {
+      const listed = (await client.listTools()).tools.find((t) => t.name === spec.tool);
+      out.listed = { execution: listed?.execution ?? null };
+      const calling = performance.now();
+      const execution = await session.callTool(spec.tool, spec.arguments, {
+        task: { preference: "prefer" },
+        declaration: listed ? toolDeclarationFromMcpTool(listed) : undefined,
+      });
+      out.call_ms = Math.round(performance.now() - calling);
+      out.kind = execution.kind;
+      out.taskId = execution.handle?.taskId;
+      out.created_ms = ms();
+      if (spec.do === "create") {
+        await execution.detach();
+        await session.close();
+        throw { done: true };
+      }
+      out.events = [];
+      let cancelling;
+      const { outcome } = await execution.settle({
+        onEvent: (event) => {
+          if (event.type !== "task") return;
+          out.events.push({ at_ms: ms(), status: event.task.status, message: event.task.statusMessage });
+          if (spec.do === "cancel" && event.task.status === "working" && !cancelling) cancelling = execution.cancel();
+        },
+      });
+      if (cancelling) await cancelling;
+      out.outcome = { status: outcome.status, result: outcome.result, error: outcome.error?.message };
+    }
+    await session.close();
+  }
+} catch (error) {
+  if (error?.done) {
+    // left running on purpose
+  } else {
+  out.error = String(error?.message ?? error);
+  out.code = error?.code;
+  }
+} finally {
+  await client.close().catch(() => {});
+}
+process.stdout.write(JSON.stringify(out) + "\n");
