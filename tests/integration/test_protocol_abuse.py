@@ -156,9 +156,9 @@ async def test_a_client_that_disconnects_mid_call_hurts_no_one(stack: Stack, let
                     runs = (await letta.runs.list(agent_id=agent.id, limit=5)).items
                     run_id = runs[0].id if runs else None
                     await anyio.sleep(0.1)
-        # Gone mid-call. Others are served at once, and the server is still healthy. The turn is not
-        # cancelled: the MCP spec says a disconnection is not a cancellation (a client cancels with
-        # notifications/cancelled), so the turn runs to its end, once, for get_run or list_messages.
+        # Gone mid-call. Others are served at once, and the server is still healthy. The turn ends in
+        # Letta, once: cancelled when the server notices the client is gone (a write to it fails), else run to
+        # its end (the MCP spec does not make a disconnection a cancellation) - never left running or resent.
         async with Client(base + "/mcp") as other:
             out = await call(other, "get_agent", agent=agent.id)
             assert out["id"] == agent.id
@@ -169,6 +169,6 @@ async def test_a_client_that_disconnects_mid_call_hurts_no_one(stack: Stack, let
             if status not in ("created", "running"):
                 break
             await anyio.sleep(0.2)
-        assert status == "completed", "the client went away: its turn still runs to its end"
+        assert status in ("completed", "cancelled"), "the client went away: its turn ends"
         runs = (await letta.runs.list(agent_id=agent.id, limit=10)).items
         assert [r.id for r in runs] == [run_id], "and it ran once"
