@@ -14,7 +14,7 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -38,12 +38,22 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 
 from letta_mcp.registry import build
-from letta_mcp.state import request_state
+from letta_mcp.state import RequestState, request_state
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import PREFIX
 
-if TYPE_CHECKING:
-    from letta_mcp.server import LettaServer
+
+class Served(Protocol):
+    """What the tasks need of the server (`LettaServer`): its tools, its visibility rule, its wiring."""
+
+    tools: Any
+    _lowlevel_server: Any
+    _subscriptions: Any
+
+    def allows(self, request: RequestState, name: str) -> bool: ...
+
+    def serves_ask(self, request: RequestState) -> bool: ...
+
 
 POLL_MS = 1000
 """How often a client should ask tasks/get (Letta's steps come a few per second at most)."""
@@ -142,7 +152,7 @@ class Tasks:
     """The tasks requests of one server: a middleware for `tools/call` with `task`, and handlers for
     tasks/get, tasks/result and tasks/cancel."""
 
-    def __init__(self, server: LettaServer) -> None:
+    def __init__(self, server: Served) -> None:
         self.server = server
         self._own: dict[str, Tool] = {}
 
@@ -229,7 +239,7 @@ class Tasks:
         built = server.tools.get_tool(tool)
         if built is None:  # only ask_ tools are served: their runs are still the caller's to follow
             built = self._own.get(tool) or self._own.setdefault(tool, build(TOOLS_BY_NAME[tool]))
-        context = Context(request_context=ctx, mcp_server=server, subscriptions=server._subscriptions)
+        context = Context(request_context=ctx, mcp_server=server, subscriptions=server._subscriptions)  # type: ignore[arg-type]
         try:
             result = await built.run(arguments, context, convert_result=True)
         except ToolError as exc:

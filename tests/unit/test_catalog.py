@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 from mcp.types import Tool as MCPTool
 
+from letta_mcp import tasks
 from letta_mcp.catalog import CATALOG_FILE, snapshot
 from letta_mcp.config import DEFAULT_TOOLSETS, TOOLSETS, Settings
 from letta_mcp.generate import generate, readme_table, settings_table
@@ -85,19 +86,23 @@ async def test_listing_from_the_catalog_is_what_building_the_tools_gives(setting
     listed = [t.model_dump(by_alias=True, exclude_none=True) for t in await server.list_tools()]
     assert not server.tools._tools, "listing builds nothing"
     built = [
-        MCPTool(
-            name=t.name,
-            title=t.title,
-            description=t.description,
-            input_schema=t.parameters,
-            output_schema=t.output_schema,
-            annotations=t.annotations,
-            _meta=t.meta,
+        tasks.marked(
+            MCPTool(
+                name=t.name,
+                title=t.title,
+                description=t.description,
+                input_schema=t.parameters,
+                output_schema=t.output_schema,
+                annotations=t.annotations,
+                _meta=t.meta,
+            )
         ).model_dump(by_alias=True, exclude_none=True)
         for t in server.tools.list_tools()
     ]
     assert listed == built
     assert listed
+    marked = {t["name"] for t in listed if t.get("execution") == {"taskSupport": "optional"}}
+    assert marked == ({"send_message"} & {t["name"] for t in listed}), "only turns of an agent run as tasks"
 
 
 def test_every_tool_has_a_search_hint() -> None:
