@@ -16,6 +16,7 @@ The middleware attaches the `Caller` to the request (`callers.CALLER_KEY`); tool
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -94,7 +95,14 @@ class TokenTable:
     """Bearer token → caller, by constant-time comparison of digests (every entry is compared)."""
 
     def __init__(self, entries: list[TokenEntry]) -> None:
-        self._entries = [(hashlib.sha256(e.token.get_secret_value().encode()).digest(), e.caller()) for e in entries]
+        scopes = {e.agent_tag for e in entries if e.agent_tag}
+        self._entries = [
+            (
+                hashlib.sha256(e.token.get_secret_value().encode()).digest(),
+                dataclasses.replace(e.caller(), other_scopes=frozenset(scopes - {e.agent_tag})),
+            )
+            for e in entries
+        ]
 
     def caller(self, token: str) -> Caller | None:
         digest = hashlib.sha256(token.encode()).digest()

@@ -33,6 +33,9 @@ class Caller:
     read_only: bool | None = None
     agent_tag: str | None = None
     """When set, the caller sees and touches only agents carrying this tag."""
+    other_scopes: frozenset[str] = frozenset()
+    """The scope tags of the other configured tokens: an agent carrying one is not this caller's, and this
+    caller may not put one on an agent (see `scope.foreign`)."""
 
     def __repr__(self) -> str:
         return f"Caller({self.name!r}, scope={self.agent_tag!r})"

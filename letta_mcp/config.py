@@ -126,6 +126,20 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_MAX_REQUEST_BYTES"),
         description="Largest HTTP request body accepted.",
     )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        validation_alias=_env("LETTA_MCP_MAX_CONNECTIONS"),
+        description="Most HTTP connections and requests at once per worker; beyond it, 503.",
+    )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        validation_alias=_env("LETTA_MCP_HEADER_TIMEOUT"),
+        description="Seconds a new HTTP connection has to send its request headers before it is closed.",
+    )
     log_level: LogLevel = Field("INFO", validation_alias=_env("LETTA_MCP_LOG_LEVEL"), description="Log level (stderr).")
     toolsets: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_TOOLSETS,

@@ -12,6 +12,7 @@ import signal
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from letta_mcp.asgi import send_json
 from letta_mcp.config import Settings
@@ -53,6 +54,33 @@ class DrainMiddleware:
             self.drain.active -= 1
 
 
+def header_deadline(seconds: float) -> type[H11Protocol]:
+    """uvicorn's HTTP/1.1 protocol, closing a connection that has not sent a request's headers within
+    `seconds` of opening (uvicorn has no such limit: a client trickling its headers would hold a connection
+    open as long as it likes). Between requests uvicorn's own keep-alive timeout applies."""
+
+    class Protocol(H11Protocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._header_timer = self.loop.call_later(seconds, self._headers_late)
+
+        def _headers_late(self) -> None:
+            if self.cycle is None and not self.transport.is_closing():
+                logger.info("closed a connection that sent no request headers within %g s", seconds)
+                self.transport.close()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.cycle is not None:
+                self._header_timer.cancel()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._header_timer.cancel()
+            super().connection_lost(exc)
+
+    return Protocol
+
+
 def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -61,6 +89,9 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         log_config=None,  # our stderr logging, configured once in cli
         timeout_graceful_shutdown=int(GRACE_SECONDS),
         server_header=False,
+        http=header_deadline(settings.header_timeout),
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=5,
     )
 
 

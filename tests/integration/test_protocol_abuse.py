@@ -172,3 +172,26 @@ async def test_a_client_that_disconnects_mid_call_hurts_no_one(stack: Stack, let
         assert status in ("completed", "cancelled"), "the client went away: its turn ends"
         runs = (await letta.runs.list(agent_id=agent.id, limit=10)).items
         assert [r.id for r in runs] == [run_id], "and it ran once"
+
+
+def test_a_connection_that_trickles_its_headers_is_closed(stack: Stack) -> None:
+    """Slow clients: a connection must send its request headers within LETTA_MCP_HEADER_TIMEOUT, while a
+    client that sends them in time is served."""
+    with http_server(stack, LETTA_MCP_HEADER_TIMEOUT="1") as base:
+        parts = urlsplit(base)
+        assert parts.hostname is not None
+        assert parts.port is not None
+        slow = [socket.create_connection((parts.hostname, parts.port)) for _ in range(20)]
+        try:
+            for sock in slow:
+                sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the rest
+                sock.settimeout(15)
+            start = time.monotonic()
+            closed = [sock.recv(1024) == b"" for sock in slow]  # b"": the server closed the connection
+            waited = time.monotonic() - start
+            assert all(closed), "every trickling connection was closed"
+            assert waited < 12, f"closed after {waited:.1f} s, the limit was 1 s"
+            assert httpx2.get(base + "/healthz").status_code == 200, "a client that sends its headers is served"
+        finally:
+            for sock in slow:
+                sock.close()

@@ -7,9 +7,11 @@ and the conversions from Letta's types to letta-mcp's results.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from letta_mcp import scope as scope_rule
 from letta_mcp.config import Settings
 from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.locks import KeyedLocks
@@ -124,6 +126,33 @@ class RestBase:
             return tags
         return [*(t for t in tags or [] if t != scope), scope]
 
+    def holds(self, tags: Iterable[str] | None) -> bool:
+        """Whether an agent with `tags` is in this caller's scope (see `letta_mcp.scope`)."""
+        return scope_rule.holds(self.scope, self.request.caller.other_scopes, tags)
+
+    def refuse_foreign(self, tags: Iterable[str] | None) -> None:
+        """Refuse tags that would put an agent in another scope (see `letta_mcp.scope`)."""
+        bad = scope_rule.foreign(self.scope, self.request.caller.other_scopes, tags)
+        if bad:
+            raise InvalidInput(
+                f"tags {', '.join(repr(t)[:80] for t in bad[:5])} name another scope than yours ({self.scope!r}): "
+                "leave them out. Nothing was changed."
+            )
+
+    async def run_in_scope(self, run_id: str) -> Any:
+        """The run `run_id`, if this caller's: a missing run and another scope's read the same, naming no agent."""
+        import letta_client as lc
+
+        try:
+            run = await self.letta.runs.retrieve(run_id)
+            if self.scope is not None:
+                await self.check_agent_scope(run.agent_id)
+        except (lc.NotFoundError, lc.UnprocessableEntityError, NotFound):
+            raise NotFound(
+                f"Not found in Letta: run {run_id}. Runs come from send_message; list_messages shows an agent's."
+            ) from None
+        return run
+
     async def resolve_agent(self, agent: str) -> str:
         """An agent's id from its id or exact name, with an actionable error when there is none or several.
 
@@ -136,8 +165,10 @@ class RestBase:
             if self.scope is not None:
                 await self.check_agent_scope(agent)
             return agent
-        page = await self.letta.agents.list(name=agent, limit=3, **given(tags=self.scope_tags()))
-        matches = page.items
+        page = await self.letta.agents.list(
+            name=agent, limit=3, **given(tags=self.scope_tags(), include=["agent.tags"] if self.scope else None)
+        )
+        matches = [a for a in page.items if self.holds(a.tags)]
         if not matches:
             raise NotFound(f"No agent named {agent!r}. Call list_agents to see the agents and their ids.")
         if len(matches) > 1:
@@ -152,7 +183,7 @@ class RestBase:
             found = await self.letta.agents.retrieve(agent_id, include=["agent.tags"])
         except lc.NotFoundError:
             raise out_of_scope(f"agent {agent_id}") from None
-        if self.scope not in (found.tags or []):
+        if not self.holds(found.tags):
             raise out_of_scope(f"agent {agent_id}")
 
     async def thread(self, agent_id: str, conversation: str | None, *, start: bool) -> str | None:
@@ -186,6 +217,11 @@ class RestBase:
         """A scoped caller reaches a block only through an agent in its scope."""
         if self.scope is None:
             return
-        attached = await self.letta.blocks.agents.list(block_id, limit=100, include=["agent.tags"])
-        if not any(self.scope in (a.tags or []) for a in attached.items):
+        import letta_client as lc
+
+        try:
+            attached = await self.letta.blocks.agents.list(block_id, limit=100, include=["agent.tags"])
+        except (lc.NotFoundError, lc.UnprocessableEntityError):
+            raise out_of_scope(f"block {block_id}") from None  # missing and out of scope read the same
+        if not any(self.holds(a.tags) for a in attached.items):
             raise out_of_scope(f"block {block_id}")

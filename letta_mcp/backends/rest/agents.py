@@ -121,7 +121,7 @@ class RestAgents(RestBase, Agents):
         )
         items = page.items
         wanted = set(tags or [])
-        shown = [a for a in items[:limit] if not any_of or wanted & set(a.tags or [])]
+        shown = [a for a in items[:limit] if (not any_of or wanted & set(a.tags or [])) and self.holds(a.tags)]
         return AgentList(agents=[summary(a) for a in shown], next_cursor=page_cursor([a.id for a in items], limit))
 
     async def get_agent(self, agent: str) -> Agent:
@@ -143,6 +143,7 @@ class RestAgents(RestBase, Agents):
         secrets: dict[str, str] | None = None,
         unique_by: UniqueBy = "name",
     ) -> Agent:
+        self.refuse_foreign(tags)
         tags = self.scope_tags(tags)
         existing = await self._existing(unique_by, name, tags)
         if existing is not None:
@@ -177,7 +178,12 @@ class RestAgents(RestBase, Agents):
         query: dict[str, Any] = {"tags": tags, "match_all_tags": True}
         if unique_by == "name":
             query = {"name": name, **given(tags=self.scope_tags()), "match_all_tags": True}
-        found = (await self.letta.agents.list(**query, limit=1)).items
+        # Never another scope's agent (one that carries another scope's tag beside ours).
+        found = [
+            a
+            for a in (await self.letta.agents.list(**query, limit=10, include=["agent.tags"])).items
+            if self.holds(a.tags)
+        ]
         if not found:
             return None
         return detail(await self.letta.agents.retrieve(found[0].id, include=FULL), existed=True)
@@ -193,6 +199,7 @@ class RestAgents(RestBase, Agents):
         system: str | None = None,
         secrets: dict[str, str] | None = None,
     ) -> Agent:
+        self.refuse_foreign(tags)
         changes = given(
             name=name,
             description=description,
@@ -260,7 +267,8 @@ class RestAgents(RestBase, Agents):
         # Names are matched by Letta; an id prefix is matched here, among the newest agents.
         by_id = prefix.startswith("agent-")
         query = given(query_text=None if by_id else prefix or None, tags=self.scope_tags())
-        agents = (await self.letta.agents.list(limit=100, order="desc", **query)).items
+        listed = (await self.letta.agents.list(limit=100, order="desc", include=["agent.tags"], **query)).items
+        agents = [a for a in listed if self.holds(a.tags)]
         ids = [a.id for a in agents if a.id.startswith(prefix)]
         if by_id:
             return ids

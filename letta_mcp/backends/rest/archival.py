@@ -7,12 +7,17 @@ from typing import Any, Literal
 
 from letta_mcp.backends.rest._base import RestBase, given, iso
 from letta_mcp.backends.rest.archives import RestArchives
+from letta_mcp.errors import NotFound
 from letta_mcp.models import Deleted, Passage, PassageList
 from letta_mcp.toolsets.archival import Archival
 
 
 def passage(p: Any) -> Passage:
     return Passage(id=p.id or "", text=p.text, tags=list(p.tags or []), created_at=iso(p.created_at))
+
+
+PASSAGE_PAGES = 100
+"""How far delete_archival looks for a passage in an agent's archive (pages of 100)."""
 
 
 class RestArchival(RestBase, Archival):
@@ -67,5 +72,23 @@ class RestArchival(RestBase, Archival):
 
     async def delete_archival(self, agent: str, passage_id: str) -> Deleted:
         agent_id = await self.resolve_agent(agent)
+        # Letta deletes a passage by its id whatever agent the path names: check that it is this agent's.
+        if not await self._holds_passage(agent_id, passage_id):
+            raise NotFound(
+                f"Agent {agent_id} has no archival passage {passage_id!r}. Call search_archival to find its passages."
+            )
         await self.letta.agents.passages.delete(passage_id, agent_id=agent_id)
         return Deleted(id=passage_id, what="archival passage")
+
+    async def _holds_passage(self, agent_id: str, passage_id: str) -> bool:
+        """Whether `passage_id` is in the agent's archival memory (newest first, up to 10,000 passages)."""
+        before: str | None = None
+        for _ in range(PASSAGE_PAGES):
+            page = await self.letta.agents.passages.list(agent_id, limit=100, ascending=False, **given(before=before))
+            items = list(getattr(page, "items", page))
+            if any(p.id == passage_id for p in items):
+                return True
+            if len(items) < 100:
+                return False
+            before = items[-1].id
+        return False

@@ -37,7 +37,8 @@ class RestAsk(RestBase, Ask):
             params = {"tags": tags, "match_all_tags": True, "limit": 100, "include": include, **given(after=after)}
             items = cast(list[Agent], await self.backend.read_json(self.request, "/v1/agents/", params))
             for a in items:
-                found[a["id"]] = a
+                if self.holds(a.get("tags")):
+                    found[a["id"]] = a
             if len(items) < 100:
                 break
             after = items[-1]["id"]
@@ -59,9 +60,9 @@ class RestAsk(RestBase, Ask):
             except Exception:  # noqa: BLE001 — a configured agent that is gone is skipped, and said
                 logger.warning("LETTA_MCP_EXPOSE_AGENTS names %s, which Letta does not have", ref)
                 return []
-            return [a] if self.scope is None or self.scope in (a.get("tags") or []) else []
+            return [a] if self.holds(a.get("tags")) else []
         params = {"name": ref, "limit": 5, "include": include, **given(tags=self.scope_tags())}
         matches = cast(list[Agent], await self.backend.read_json(self.request, "/v1/agents/", params))
         if not matches:
             logger.warning("LETTA_MCP_EXPOSE_AGENTS names %r, which Letta does not have", ref)
-        return list(matches)
+        return [a for a in matches if self.holds(a.get("tags"))]

@@ -105,8 +105,9 @@ class RestMemory(RestBase, Memory):
         piece, next_offset = page_of(value, offset, max_chars)
         agents = None
         if block_id:
-            attached = await self.letta.blocks.agents.list(block_id, limit=50)
-            agents = [a.id for a in attached.items]
+            include = ["agent.tags"] if self.scope else None
+            attached = await self.letta.blocks.agents.list(block_id, limit=50, **given(include=include))
+            agents = [a.id for a in attached.items if self.holds(a.tags)]  # never another scope's agents
         return Block(
             id=b.id or "",
             label=b.label or "",

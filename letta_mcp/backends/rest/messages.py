@@ -79,13 +79,12 @@ class RestMessages(RestBase, Messages):
         include_tool_calls: bool = False,
     ) -> Reply:
         if self.scope is not None:
-            await self.resolve_agent((await self.letta.runs.retrieve(run_id)).agent_id)
+            await self.run_in_scope(run_id)
         wait = min(wait_seconds, self.settings.wait_seconds)
         return await self.conversation().await_run(run_id, wait, Detail(include_reasoning, include_tool_calls))
 
     async def cancel_run(self, run_id: str) -> Reply:
-        run = await self.letta.runs.retrieve(run_id)
-        await self.resolve_agent(run.agent_id)
+        run = await self.run_in_scope(run_id)
         if run_status(run.status) not in TERMINAL:
             await self.letta.agents.messages.cancel(run.agent_id, run_ids=[run_id])
         return await self.conversation().await_run(run_id, 0, Detail())
