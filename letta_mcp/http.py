@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 
 from letta_mcp._version import __version__
 from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens, passthrough_caller
-from letta_mcp.config import Settings, backend_kind
+from letta_mcp.config import Settings, backend_kind, shown_url
 from letta_mcp.server import LettaServer
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,36 @@ def create_app(server: LettaServer, settings: Settings) -> ASGIApp:
     return app
 
 
+def check_letta_checks_keys(settings: Settings) -> None:
+    """Passthrough lets Letta judge each caller's key, so Letta must judge: a Letta without a password takes
+    any key, and every bearer would reach everything. Asked with a made-up key before serving; a Letta that
+    cannot be asked refuses the start too (it is retried by whatever restarts the server)."""
+    import secrets
+
+    import httpx
+
+    made_up = "letta-mcp-probe-" + secrets.token_hex(16)
+    try:
+        answer = httpx.get(
+            settings.base_url.rstrip("/") + "/v1/agents/",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {made_up}"},
+            timeout=settings.connect_timeout + 5,
+            follow_redirects=False,
+        )
+    except httpx.HTTPError as exc:
+        raise AuthConfigError(
+            f"LETTA_MCP_AUTH=passthrough must first check that Letta at {shown_url(settings.base_url)} refuses "
+            f"unknown keys, and it could not be reached ({type(exc).__name__}): start Letta first"
+        ) from None
+    if answer.status_code < 400:
+        raise AuthConfigError(
+            f"refusing LETTA_MCP_AUTH=passthrough: Letta at {shown_url(settings.base_url)} accepted a made-up key "
+            "(it runs without a password), so any bearer would reach every agent. Give Letta a password "
+            "(SECURE=true and LETTA_SERVER_PASSWORD) or use LETTA_MCP_AUTH=token"
+        )
+
+
 def check_http_settings(settings: Settings) -> None:
     """Refuse unsafe or incomplete HTTP settings before binding (AuthConfigError names the setting)."""
     if settings.auth == "none" and not is_loopback(settings.host):
@@ -92,5 +122,7 @@ def check_http_settings(settings: Settings) -> None:
             "LETTA_MCP_CONVERSATION=per-session needs a client session that lasts, as stdio has; stateless HTTP "
             "has none: pass conversation ids instead (create_conversation)"
         )
+    if settings.auth == "passthrough":
+        check_letta_checks_keys(settings)
     if settings.auth == "oauth" and not (settings.oauth_issuer and settings.public_url):
         raise AuthConfigError("LETTA_MCP_AUTH=oauth needs LETTA_MCP_OAUTH_ISSUER and LETTA_MCP_PUBLIC_URL")

@@ -143,6 +143,15 @@ async def test_passthrough_uses_the_callers_own_key(secure_stack: Stack, uid: st
         assert httpx2.get(base + "/readyz").status_code == 200
 
 
+async def test_passthrough_refuses_to_start_in_front_of_a_letta_without_a_password(stack: Stack) -> None:
+    """The tests' main Letta has no password: it takes any key, so passthrough would let any bearer in."""
+    with (
+        pytest.raises(RuntimeError, match="accepted a made-up key"),
+        http_server(stack, LETTA_MCP_AUTH="passthrough", LETTA_API_KEY=""),
+    ):
+        pass
+
+
 async def test_none_mode_refuses_beyond_loopback(stack: Stack) -> None:
     with pytest.raises(RuntimeError, match="refusing"), http_server(stack, LETTA_MCP_HOST="0.0.0.0"):
         pass

@@ -97,6 +97,16 @@ def block_summary(b: Any) -> BlockSummary:
     )
 
 
+MULTI_AGENT_TOOLS = frozenset(
+    {
+        "send_message_to_agent_and_wait_for_reply",
+        "send_message_to_agents_matching_tags",
+        "send_message_to_agent_async",
+    }
+)
+"""Letta's built-in tools through which one agent messages others (by id, or every agent with some tags)."""
+
+
 def out_of_scope(what: str) -> NotFound:
     """What a caller reads for something outside its scope: the same as for something that does not exist."""
     return NotFound(f"Not found in Letta: {what}. Call list_agents to see the agents you can use.")
@@ -130,6 +140,10 @@ class RestBase:
         """Whether an agent with `tags` is in this caller's scope (see `letta_mcp.scope`)."""
         return scope_rule.holds(self.scope, self.request.caller.other_scopes, tags)
 
+    def holds_tool(self, tags: Iterable[str] | None) -> bool:
+        """A tool another scope made (it carries that scope's tag) is not this caller's to attach."""
+        return not scope_rule.foreign(self.scope, self.request.caller.other_scopes, tags)
+
     def refuse_foreign(self, tags: Iterable[str] | None) -> None:
         """Refuse tags that would put an agent in another scope (see `letta_mcp.scope`)."""
         bad = scope_rule.foreign(self.scope, self.request.caller.other_scopes, tags)
@@ -137,6 +151,18 @@ class RestBase:
             raise InvalidInput(
                 f"tags {', '.join(repr(t)[:80] for t in bad[:5])} name another scope than yours ({self.scope!r}): "
                 "leave them out. Nothing was changed."
+            )
+
+    def refuse_multi_agent(self, tools: Iterable[str] | None) -> None:
+        """Letta's multi-agent tools let an agent message agents by id or tag, beyond any scope: a scoped
+        caller's agents do not get them."""
+        if self.scope is None:
+            return
+        bad = sorted(set(tools or ()) & MULTI_AGENT_TOOLS)
+        if bad:
+            raise InvalidInput(
+                f"{', '.join(bad)}: Letta's multi-agent tools reach agents outside your scope ({self.scope!r}), so "
+                "access scoped to a tag cannot give them to an agent. Nothing was changed."
             )
 
     async def run_in_scope(self, run_id: str) -> Any:

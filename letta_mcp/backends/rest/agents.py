@@ -144,6 +144,7 @@ class RestAgents(RestBase, Agents):
         unique_by: UniqueBy = "name",
     ) -> Agent:
         self.refuse_foreign(tags)
+        self.refuse_multi_agent(tools)
         tags = self.scope_tags(tags)
         existing = await self._existing(unique_by, name, tags)
         if existing is not None:

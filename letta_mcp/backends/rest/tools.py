@@ -52,8 +52,18 @@ class RestLettaTools(RestBase, Tools):
     async def create_tool(
         self, source_code: str, tags: list[str] | None = None, attach_to: str | None = None
     ) -> ToolInfo:
-        check_source(source_code)
+        name = check_source(source_code)
         agent_id = await self.resolve_agent(attach_to) if attach_to else None
+        if self.scope is not None:
+            # Letta's tools are global and an upsert replaces a tool of the same name wherever it is attached:
+            # a scoped caller may only replace a tool its own scope made (it carries the scope's tag).
+            existing = (await self.letta.tools.list(name=name, limit=1)).items
+            if existing and self.scope not in (existing[0].tags or []):
+                raise InvalidInput(
+                    f"A tool named {name!r} already exists outside your scope; give your function another name."
+                )
+            self.refuse_multi_agent([name])
+            tags = [*(t for t in tags or [] if t != self.scope), self.scope]
         created = await self.letta.tools.upsert(source_code=source_code, **given(tags=tags))
         if agent_id:
             await self.letta.agents.tools.attach(created.id or "", agent_id=agent_id)
@@ -62,6 +72,9 @@ class RestLettaTools(RestBase, Tools):
     async def attach_tool(self, agent: str, tool: str) -> Attachment:
         agent_id = await self.resolve_agent(agent)
         found = await self._resolve_tool(tool)
+        self.refuse_multi_agent([found.name or ""])
+        if not self.holds_tool(found.tags):
+            raise NotFound(f"No tool named {tool!r}. Call list_tools to see the tools.")
         before = await self._attached(agent_id)
         if found.name in before:
             return Attachment(agent_id=agent_id, attached=before, changed=False)
