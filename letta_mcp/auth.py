@@ -203,7 +203,9 @@ class JwtVerifier:
         self.issuer = settings.oauth_issuer.rstrip("/")
         self.audience = settings.oauth_audience or settings.public_url
         jwks_url = settings.oauth_jwks_url or f"{self.issuer}/.well-known/jwks.json"
-        self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=10)
+        # Keys come only from the cached key set, which expires: a key the issuer has removed is refused once
+        # the set is fetched again (PyJWKClient's own per-key cache, cache_keys, never expires).
+        self._keys = jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=settings.oauth_jwks_seconds, timeout=10)
 
     async def verify_token(self, token: str) -> Any:
         import anyio

@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_OAUTH_JWKS_URL"),
         description="auth=oauth: where the issuer publishes its keys (default <issuer>/.well-known/jwks.json).",
     )
+    oauth_jwks_seconds: float = Field(
+        300,
+        ge=1,
+        le=86_400,
+        validation_alias=_env("LETTA_MCP_OAUTH_JWKS_SECONDS"),
+        description="auth=oauth: how long the issuer's keys are trusted before they are fetched again (a key "
+        "the issuer removed is refused after that).",
+    )
     oauth_scope_prefix: str = Field(
         "letta",
         min_length=1,

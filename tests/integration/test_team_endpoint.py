@@ -171,13 +171,17 @@ class _Jwks(BaseHTTPRequestHandler):
         pass
 
 
+def _jwk(key: Any, kid: str) -> dict[str, Any]:
+    jwk: dict[str, Any] = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": kid, "use": "sig", "alg": "RS256"})
+    return jwk
+
+
 @contextlib.contextmanager
-def oauth_endpoint(stack: Stack) -> Iterator[tuple[str, str, Any]]:
+def oauth_endpoint(stack: Stack, **extra: str) -> Iterator[tuple[str, str, Any]]:
     """letta-mcp as an OAuth resource server, with a local issuer's JWKS: (base URL, issuer, token maker)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
-    _Jwks.body = json.dumps({"keys": [jwk]}).encode()
+    _Jwks.body = json.dumps({"keys": [_jwk(key, "k1")]}).encode()
     port = free_port()
     jwks = ThreadingHTTPServer(("127.0.0.1", port), _Jwks)
     threading.Thread(target=jwks.serve_forever, daemon=True).start()
@@ -185,9 +189,9 @@ def oauth_endpoint(stack: Stack) -> Iterator[tuple[str, str, Any]]:
     mcp_port = free_port()
     public = f"http://127.0.0.1:{mcp_port}/mcp"
 
-    def token(**claims: Any) -> str:
+    def token(signer: Any = key, kid: str = "k1", **claims: Any) -> str:
         base = {"iss": issuer, "aud": public, "sub": "user-1", "client_id": "ide", "exp": int(time.time()) + 300}
-        return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
+        return jwt.encode({**base, **claims}, signer, algorithm="RS256", headers={"kid": kid})
 
     env = {
         "LETTA_MCP_AUTH": "oauth",
@@ -195,6 +199,7 @@ def oauth_endpoint(stack: Stack) -> Iterator[tuple[str, str, Any]]:
         "LETTA_MCP_PUBLIC_URL": public,
         "LETTA_MCP_PORT": str(mcp_port),
         "LETTA_MCP_TOOLSETS": "agents,memory,messages",
+        **extra,
     }
     try:
         with http_server(stack, port=mcp_port, **env) as base:
@@ -204,6 +209,18 @@ def oauth_endpoint(stack: Stack) -> Iterator[tuple[str, str, Any]]:
 
 
 ALL = "letta:read letta:agents:*"
+
+
+async def test_oauth_refuses_a_key_the_issuer_rotated_out(stack: Stack) -> None:
+    """After the issuer publishes k2 only, a k1-signed token is refused once the key set is fetched again
+    (LETTA_MCP_OAUTH_JWKS_SECONDS, 2 s here), and a k2-signed one is accepted."""
+    with oauth_endpoint(stack, LETTA_MCP_OAUTH_JWKS_SECONDS="2") as (base, _, token):
+        url = base + "/mcp"
+        assert status_of(url, token(scope=ALL))[0] == 200, "k1 is the issuer's key"
+        k2 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _Jwks.body = json.dumps({"keys": [_jwk(k2, "k2")]}).encode()
+        await until(lambda: status_of(url, token(scope=ALL))[0] == 401, "k1 refused after the rotation", within=30)
+        assert status_of(url, token(signer=k2, kid="k2", scope=ALL))[0] == 200, "k2 is accepted"
 
 
 async def test_oauth_resource_server(stack: Stack, uid: str) -> None:
