@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from letta_mcp.asgi import send_json
 from letta_mcp.callers import CALLER_KEY, Caller
 from letta_mcp.config import Settings
+from letta_mcp.keycheck import Limited
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class TokenTable:
             for e in entries
         ]
 
-    def caller(self, token: str) -> Caller | None:
+    async def caller(self, token: str) -> Caller | None:
         digest = hashlib.sha256(token.encode()).digest()
         found: Caller | None = None
         for known, caller in self._entries:
@@ -126,7 +127,12 @@ def bearer(scope: Scope) -> str | None:
 class BearerAuth:
     """ASGI middleware for the `token` and `passthrough` modes: 401 without a valid bearer on /mcp."""
 
-    def __init__(self, app: ASGIApp, authenticate: Callable[[str], Caller | None], realm: str = "letta-mcp") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Callable[[str], Awaitable[Caller | Limited | None]],
+        realm: str = "letta-mcp",
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
         self.realm = realm
@@ -136,7 +142,12 @@ class BearerAuth:
             await self.app(scope, receive, send)
             return
         token = bearer(scope)
-        caller = self.authenticate(token) if token else None
+        caller = await self.authenticate(token) if token else None
+        if isinstance(caller, Limited):
+            wait = str(max(1, round(caller.retry_after)))
+            body = {"error": "rate_limited", "error_description": f"too many new keys at once: retry in {wait} s"}
+            await send_json(send, 429, body, [(b"retry-after", wait.encode())])
+            return
         if caller is None:
             error = "invalid_token" if token else "invalid_request"
             challenge = f'Bearer realm="{self.realm}", error="{error}"'.encode()
@@ -145,10 +156,6 @@ class BearerAuth:
             return
         scope.setdefault("state", {})[CALLER_KEY] = caller
         await self.app(scope, receive, send)
-
-
-def passthrough_caller(token: str) -> Caller:
-    return Caller(name="key:" + hashlib.sha256(token.encode()).hexdigest()[:8], letta_api_key=token)
 
 
 class CallerToken(AccessToken):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ class Caller:
     other_scopes: frozenset[str] = frozenset()
     """The scope tags of the other configured tokens: an agent carrying one is not this caller's, and this
     caller may not put one on an agent (see `scope.foreign`)."""
+    pooled: bool = True
+    """False: Letta could not be asked whether it takes this caller's key (`keycheck`), so its client serves
+    the request and is closed, never kept for others."""
 
     def __repr__(self) -> str:
         return f"Caller({self.name!r}, scope={self.agent_tag!r})"
@@ -82,8 +86,23 @@ def caller_of(request_context: Any, settings: Settings) -> Caller:
 C = TypeVar("C")
 
 
+@dataclass(eq=False)
+class _Entry(Generic[C]):
+    client: C
+    used: float
+    users: int = 0
+    """Requests (and their background work) holding the client: it is closed only when none is left."""
+    retired: bool = False
+
+
 class ClientPool(Generic[C]):
-    """One client per credential, at most `size`, closed after `idle_seconds` unused."""
+    """One client per credential, at most `size`, dropped after `idle_seconds` unused.
+
+    A client is leased to whatever asked for it (`get`'s holder: the request) until that holder is gone, so
+    dropping a client from the pool never closes it under a request still using it: it is closed once its
+    last holder lets go. Clients are closed at the next `close_evicted` (the backend runs it in the
+    background whenever `has_evicted`), and all of them at `aclose`.
+    """
 
     def __init__(
         self,
@@ -96,20 +115,36 @@ class ClientPool(Generic[C]):
         self._close = close
         self._size = size
         self._idle = idle_seconds
-        self._clients: OrderedDict[str, tuple[C, float]] = OrderedDict()
+        self._clients: OrderedDict[str, _Entry[C]] = OrderedDict()
         self._closing: list[C] = []
 
-    def get(self, caller: Caller) -> C:
+    def get(self, caller: Caller, holder: object) -> C:
+        """The caller's client, leased to `holder` for as long as `holder` lives."""
         now = time.monotonic()
         key = caller.pool_key
-        entry = self._clients.pop(key, None)
-        client = entry[0] if entry else self._factory(caller.letta_api_key)
-        self._clients[key] = (client, now)
-        for stale_key, (stale, used) in list(self._clients.items()):
-            if (len(self._clients) > self._size or now - used > self._idle) and stale_key != key:
+        if caller.pooled:
+            entry = self._clients.pop(key, None) or _Entry(self._factory(caller.letta_api_key), now)
+            entry.used = now
+            self._clients[key] = entry
+        else:
+            entry = _Entry(self._factory(caller.letta_api_key), now, retired=True)
+        entry.users += 1
+        weakref.finalize(holder, self._release, entry)
+        for stale_key, stale in list(self._clients.items()):
+            if (len(self._clients) > self._size or now - stale.used > self._idle) and stale_key != key:
                 del self._clients[stale_key]
-                self._closing.append(stale)
-        return client
+                self._retire(stale)
+        return entry.client
+
+    def _retire(self, entry: _Entry[C]) -> None:
+        entry.retired = True
+        if entry.users == 0:
+            self._closing.append(entry.client)
+
+    def _release(self, entry: _Entry[C]) -> None:
+        entry.users -= 1
+        if entry.retired and entry.users == 0:
+            self._closing.append(entry.client)
 
     def has_evicted(self) -> bool:
         return bool(self._closing)
@@ -124,8 +159,8 @@ class ClientPool(Generic[C]):
 
     async def aclose(self) -> None:
         await self.close_evicted()
-        for client, _ in self._clients.values():
-            await self._close(client)
+        for entry in self._clients.values():
+            await self._close(entry.client)
         self._clients.clear()
 
 

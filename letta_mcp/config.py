@@ -124,6 +124,14 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_POOL_SIZE"),
         description="Most Letta clients kept for callers' own keys (idle ones are closed after 10 minutes).",
     )
+    new_keys_per_minute: int = Field(
+        60,
+        ge=1,
+        le=100_000,
+        validation_alias=_env("LETTA_MCP_NEW_KEYS_PER_MINUTE"),
+        description="auth=passthrough: most new caller keys checked with Letta per minute per worker "
+        "(bursts of 10); beyond it a new key gets 429, while accepted keys go on.",
+    )
     workers: int = Field(
         1, ge=1, le=64, validation_alias=_env("LETTA_MCP_WORKERS"), description="HTTP worker processes."
     )

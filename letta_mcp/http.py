@@ -12,8 +12,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from letta_mcp._version import __version__
-from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens, passthrough_caller
+from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens
+from letta_mcp.backends.rest import RestBackend
 from letta_mcp.config import Settings, backend_kind, shown_url
+from letta_mcp.keycheck import KeyCheck
 from letta_mcp.server import LettaServer
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,8 @@ def create_app(server: LettaServer, settings: Settings) -> ASGIApp:
         table = TokenTable(load_tokens(settings))
         return BearerAuth(app, table.caller)
     if settings.auth == "passthrough":
-        return BearerAuth(app, passthrough_caller)
+        assert isinstance(server.backend, RestBackend), "check_http_settings allows passthrough on REST only"
+        return BearerAuth(app, KeyCheck(server.backend.accepts_key, settings.new_keys_per_minute).caller)
     return app
 
 

@@ -55,6 +55,14 @@ def status_of(url: str, token: str | None = None) -> tuple[int, dict[str, str]]:
     return r.status_code, dict(r.headers)
 
 
+def tool_call_status(url: str, token: str) -> tuple[int, dict[str, str]]:
+    """A bare tools/call (stateless HTTP needs no session): what a flood of callers sends."""
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}", "MCP-Protocol-Version": "2025-06-18"}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_agents", "arguments": {}}}
+    r = httpx2.post(url, json=body, headers=headers, timeout=30)
+    return r.status_code, dict(r.headers)
+
+
 def tokens(uid: str) -> str:
     return json.dumps(
         [
@@ -136,11 +144,46 @@ async def test_passthrough_uses_the_callers_own_key(secure_stack: Stack, uid: st
         async with connect(url, "letta-secret-password-42") as right:
             made = await call(right, "create_agent", name=f"{uid}-pt")
             assert made["name"] == f"{uid}-pt"
-        async with connect(url, "not-the-password") as wrong:
-            message = await call_error(wrong, "list_agents")
-            assert "rejected the credentials (401)" in message
-            assert "not-the-password" not in message
+        code, headers = status_of(url, "not-the-password")
+        assert code == 401, "Letta refused the key: so does the endpoint, before any tool runs"
+        assert headers["www-authenticate"].startswith("Bearer")
         assert httpx2.get(base + "/readyz").status_code == 200
+
+
+async def test_passthrough_random_bearers_cannot_disturb_a_callers_write(secure_stack: Stack, uid: str) -> None:
+    """#21: 70 requests with random bearers pushed a real caller's client out of the pool and closed it in the
+    middle of its request. Now Letta judges each new key once, at a bounded rate, and only keys it accepted
+    get a pooled client; the caller's turn, under way meanwhile, reaches the agent once and completes."""
+    env = {"LETTA_MCP_AUTH": "passthrough", "LETTA_API_KEY": "", "LETTA_MCP_POOL_SIZE": "1"}
+    with http_server(secure_stack, **env) as base:
+        url = base + "/mcp"
+        async with connect(url, "letta-secret-password-42") as right:
+            agent = await call(right, "create_agent", name=f"{uid}-busy")
+            out: dict[str, Any] = {}
+
+            async def turn() -> None:
+                out.update(
+                    await call(right, "send_message", agent=agent["id"], message="busy [[sleep:3]]", wait_seconds=60)
+                )
+
+            statuses: list[tuple[int, dict[str, str]]] = []
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(turn)
+                await anyio.sleep(0.5)
+                flood_began = time.monotonic()
+                for n in range(70):
+                    statuses.append(await anyio.to_thread.run_sync(tool_call_status, url, f"random-{uid}-{n}"))
+                flood_seconds = time.monotonic() - flood_began
+            assert out["status"] == "completed"
+            assert out["reply"] == "echo: busy"
+            codes = [code for code, _ in statuses]
+            assert set(codes) <= {401, 429}, codes
+            # 60 new keys a minute by default: a burst of 10, then one a second.
+            assert codes.count(401) <= 10 + flood_seconds, "past the burst, new keys wait instead of reaching Letta"
+            assert codes.count(429) >= 70 - 10 - flood_seconds
+            assert all(int(h["retry-after"]) >= 1 for code, h in statuses if code == 429)
+            listed = await call(right, "list_messages", agent=agent["id"], roles=["user"], limit=50)
+            assert [m["text"] for m in listed["messages"]] == ["busy [[sleep:3]]"], "it reached the agent once"
 
 
 async def test_passthrough_refuses_to_start_in_front_of_a_letta_without_a_password(stack: Stack) -> None:

@@ -88,7 +88,7 @@ class RestBackend:
         caller = request.caller
         if caller.letta_api_key is None:
             return self.letta
-        client = self.pool.get(caller)
+        client = self.pool.get(caller, holder=request)
         if self.pool.has_evicted():
             request.spawn(self.pool.close_evicted)
         return client
@@ -129,6 +129,10 @@ class RestBackend:
         """Nothing: letta-client (10 MB, ~0.2 s) and each toolset's implementation come with the first call
         that needs them, so that a process nobody calls holds no more than a bare server (the exposed agents
         are looked up without it: `client.Reader`)."""
+
+    async def accepts_key(self, api_key: str) -> bool | None:
+        """Whether Letta takes a caller's key (None: Letta could not be asked); see `keycheck`."""
+        return await self.reader.accepts(api_key)
 
     async def ready(self) -> None:
         """Raise unless Letta answers, with the server's own credentials when it has any (passthrough has none)."""

@@ -95,13 +95,16 @@ class Reader:
         self.settings = settings
         self._http: httpx.AsyncClient | None = None
 
-    async def get(self, path: str, params: dict[str, Any], api_key: str | None) -> Any:
+    def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             self._http = httpx.AsyncClient(base_url=self.settings.base_url, **http_options(self.settings))
+        return self._http
+
+    async def get(self, path: str, params: dict[str, Any], api_key: str | None) -> Any:
         key = api_key_of(self.settings, api_key)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         try:
-            response = await self._http.get(path, params=params, headers=headers)
+            response = await self._client().get(path, params=params, headers=headers)
         except httpx.TimeoutException as exc:
             from letta_client import APITimeoutError
 
@@ -113,6 +116,17 @@ class Reader:
         if response.is_error:
             raise status_error(response)
         return response.json()
+
+    async def accepts(self, api_key: str) -> bool | None:
+        """Whether Letta takes `api_key`, asked with the cheapest authenticated read (None: it could not be asked)."""
+        headers = {"Authorization": f"Bearer {api_key}"}
+        try:
+            response = await self._client().get("/v1/agents/", params={"limit": 1}, headers=headers)
+        except httpx.HTTPError:
+            return None
+        if response.status_code in (401, 403):
+            return False
+        return True if response.is_success else None
 
     async def aclose(self) -> None:
         if self._http is not None:

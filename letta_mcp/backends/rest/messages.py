@@ -52,7 +52,9 @@ def _hits(payload: Any, limit: int) -> list[SearchHit]:
 
 class RestMessages(RestBase, Messages):
     def conversation(self) -> Conversation:
-        return Conversation(self.request.ctx, self.backend, self.letta, self.settings.timeout, self.request.spawn)
+        return Conversation(
+            self.request.ctx, self.backend, self.letta, self.settings.timeout, self.request.spawn, lease=self.request
+        )
 
     async def send_message(
         self,

@@ -111,8 +111,11 @@ def _in_thread(reply: Reply, run: Any) -> Reply:
     return reply.model_copy(update={"conversation_id": thread}) if thread and thread != "default" else reply
 
 
-async def _drain(stream: Any) -> None:
-    """Read the rest of a turn's stream, so that Letta finishes the turn (its outcome is in the run)."""
+async def _drain(stream: Any, lease: object) -> None:
+    """Read the rest of a turn's stream, so that Letta finishes the turn (its outcome is in the run).
+
+    `lease` is kept alive until then: it holds the stream's client, which is not closed while held
+    (`callers.ClientPool`)."""
     try:
         async for _ in stream:
             pass
@@ -132,7 +135,10 @@ class Conversation:
         letta: AsyncLetta,
         settings_timeout: float,
         spawn: Callable[..., Any] | None = None,
+        lease: object = None,
     ) -> None:
+        self.lease = lease
+        """What holds `letta`'s lease (the request): a stream read on in the background keeps it."""
         self.ctx = ctx
         self.backend = backend
         self.letta = letta
@@ -175,7 +181,7 @@ class Conversation:
                 with anyio.CancelScope(shield=True):
                     await stream.close()
         if keep_reading and self.spawn is not None:
-            self.spawn(_drain, stream)
+            self.spawn(_drain, stream, self.lease)
         return self._outcome(agent_id, got, wait, detail)
 
     async def _start_stream(
