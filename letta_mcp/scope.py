@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+LETTA_WIDE = frozenset({"files", "archives", "mcp_servers"})
+"""Toolsets over things Letta keeps for everyone, not per agent: folders, shared archives, Letta's MCP servers.
+Nothing in them carries a scope, so a scoped caller gets them only when its token names them (`visibility`)."""
+
 
 def family(tag: str) -> str | None:
     """`team:` for `team:x`; None for a tag without ':' (its family is just itself)."""
@@ -32,4 +36,4 @@ def holds(own: str | None, others: Iterable[str], tags: Iterable[str] | None) ->
     return own is None or (own in listed and not foreign(own, others, listed))
 
 
-__all__ = ["family", "foreign", "holds"]
+__all__ = ["LETTA_WIDE", "family", "foreign", "holds"]

@@ -2,7 +2,8 @@
 
 A tool is visible when its toolset is served (the server's ``LETTA_MCP_TOOLSETS``, narrowed by the
 caller's token), when it changes nothing or writes are allowed (``--read-only`` and read-only tokens
-drop every write; ``LETTA_MCP_READ_ONLY_ASK`` keeps the ask_ tools), and when the backend serves it.
+drop every write; ``LETTA_MCP_READ_ONLY_ASK`` keeps the ask_ tools), and when the backend serves it. A
+caller scoped to agents gets the Letta-wide toolsets only by name.
 The registry applies it once with the server's own view (what is registered at all), and every
 listing and call applies it again with the request's caller.
 """
@@ -14,6 +15,7 @@ from typing import Protocol
 from letta_mcp.callers import Caller
 from letta_mcp.config import Settings
 from letta_mcp.contract import ToolSpec
+from letta_mcp.scope import LETTA_WIDE
 
 
 class Serves(Protocol):
@@ -21,9 +23,14 @@ class Serves(Protocol):
 
 
 def toolsets_of(settings: Settings, caller: Caller) -> tuple[str, ...]:
-    """The server's toolsets, narrowed by the caller's token when it names some."""
+    """The server's toolsets, narrowed by the caller's token when it names some. A caller scoped to agents
+    gets the Letta-wide toolsets (`scope.LETTA_WIDE`) only when its token names them: what they change is
+    every scope's."""
     own = caller.toolsets
-    return settings.toolsets if own is None else tuple(t for t in settings.toolsets if t in own)
+    served = settings.toolsets if own is None else tuple(t for t in settings.toolsets if t in own)
+    if caller.agent_tag is None:
+        return served
+    return tuple(t for t in served if t not in LETTA_WIDE or (own is not None and t in own))
 
 
 def read_only(settings: Settings, caller: Caller) -> bool:

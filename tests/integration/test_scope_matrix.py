@@ -14,6 +14,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import PromptReference
 
+from letta_mcp.scope import LETTA_WIDE
+from letta_mcp.toolsets import BY_NAME
 from tests.helpers import call
 from tests.stack.letta_stack import Stack
 from tests.subprocess_server import http_server
@@ -70,6 +72,9 @@ async def _state(letta: Any, ids: dict[str, str]) -> str:
     out["tool"] = (tool.source_code, sorted(tool.tags or []))
     out["run"] = (await letta.runs.retrieve(ids["run"])).status
     out["shared"] = (await letta.blocks.retrieve(ids["shared"])).value
+    thread = await letta.conversations.messages.list(ids["conversation"], limit=50)
+    out["conversation"] = sorted(str(getattr(m, "id", m)) for m in getattr(thread, "items", thread))
+    out["folders"] = sorted(f.name for f in (await letta.folders.list(limit=100)).items)
     return json.dumps(out, sort_keys=True, default=str)
 
 
@@ -94,7 +99,16 @@ async def test_a_scoped_token_cannot_reach_another_scope(stack: Stack, letta: An
     await letta.agents.messages.create(theirs.id, input="hello")
     run = (await letta.runs.list(agent_id=theirs.id, limit=1)).items[0]
     y_block = next(b for b in (await letta.agents.blocks.list(theirs.id)).items if b.label == "human")
-    ids = {"agent": theirs.id, "planted": planted.id, "tool": tool.id, "run": run.id, "shared": shared.id}
+    y_thread = await letta.conversations.create(agent_id=theirs.id, summary="team y's thread")
+    y_file = json.loads(await letta.agents.export_file(theirs.id))
+    ids = {
+        "agent": theirs.id,
+        "planted": planted.id,
+        "tool": tool.id,
+        "run": run.id,
+        "shared": shared.id,
+        "conversation": y_thread.id,
+    }
     before = await _state(letta, ids)
 
     tokens = json.dumps(
@@ -106,7 +120,7 @@ async def test_a_scoped_token_cannot_reach_another_scope(stack: Stack, letta: An
     env = {
         "LETTA_MCP_AUTH": "token",
         "LETTA_MCP_TOKENS": tokens,
-        "LETTA_MCP_TOOLSETS": "agents,messages,memory,archival,tools,conversations,ask",
+        "LETTA_MCP_TOOLSETS": "all",
         "LETTA_MCP_EXPOSE_TAG": "expose",
     }
     fill = {
@@ -134,6 +148,9 @@ async def test_a_scoped_token_cannot_reach_another_scope(stack: Stack, letta: An
         async with connect(base + "/mcp", f"team-x-token-{uid}") as client:
             listed = {t.name: t.input_schema for t in (await client.list_tools()).tools}
             assert not [n for n in listed if n.startswith("ask_")], "team Y's exposed agent is no ask_ tool of X's"
+            letta_wide = {spec.name for name in LETTA_WIDE for spec in BY_NAME[name].tools}
+            assert not letta_wide & set(listed), "folders, shared archives, Letta's MCP servers: not by default"
+            assert {"export_agent", "import_agent", "create_tool", "fork_conversation"} <= set(listed)
 
             async def refuses(tool: str, /, **arguments: Any) -> None:
                 nonlocal tried, refused
@@ -173,6 +190,19 @@ async def test_a_scoped_token_cannot_reach_another_scope(stack: Stack, letta: An
             await refuses("create_tool", source_code=MINE)
             await refuses("attach_tool", agent=mine.id, tool="send_message_to_agents_matching_tags")
             await refuses("create_agent", name=f"{uid}-multi", tools=["send_message_to_agents_matching_tags"])
+            # Team Y's conversation, from X's own agent.
+            await refuses("send_message", agent=mine.id, message="hi", conversation=y_thread.id)
+            await refuses("list_messages", agent=mine.id, conversation=y_thread.id)
+            await refuses("fork_conversation", agent=mine.id, conversation=y_thread.id)
+            # Letta-wide toolsets are not this token's.
+            await refuses("create_folder", name=f"{uid}-x-folder")
+            await refuses("list_mcp_servers")
+            # Agent files: Y's own export (Y's tags, Y's tool), and one retagged for X that still carries Y's tool.
+            await refuses("import_agent", agent_file=y_file)
+            retagged = json.loads(json.dumps(y_file))
+            for a in retagged["agents"]:
+                a["tags"] = [x]
+            await refuses("import_agent", agent_file=retagged)
             # Planting an agent in team Y's scope.
             await refuses("create_agent", name=f"{uid}-plant", tags=[y])
             await refuses("update_agent", agent=mine.id, tags=[y])

@@ -25,7 +25,31 @@ def _counts(document: Any) -> tuple[int, int, int]:
     return blocks, messages, len(document.get("tools") or [])
 
 
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 class RestAgentFiles(RestBase, AgentFilesToolset):
+    def _refuse_beyond_scope(self, document: Any) -> None:
+        """What a scoped caller may not import: an agent file is also a write to what Letta keeps for everyone
+        (tools it upserts by name, MCP servers it registers), and it may carry another scope's tags."""
+        if self.scope is None:
+            return
+        doc = document if isinstance(document, dict) else {}
+        agents = _dicts(doc.get("agents")) or [doc]
+        for a in agents:
+            self.refuse_foreign([str(t) for t in a.get("tags") or []])
+        tools = _dicts(doc.get("tools"))
+        self.refuse_multi_agent(str(t.get("name")) for t in tools)
+        own_code = sorted(str(t.get("name")) for t in tools if not str(t.get("tool_type") or "").startswith("letta_"))
+        if own_code or _dicts(doc.get("mcp_servers")):
+            what = f"tools of its own ({', '.join(own_code[:5])})" if own_code else "MCP servers"
+            raise InvalidInput(
+                f"This agent file carries {what}, which Letta keeps for everyone, not per agent: access scoped to "
+                f"{self.scope!r} cannot import them. Remove them from the file (agents[].tool_ids and tools[], "
+                "or mcp_servers[]) or ask an operator. Nothing was imported."
+            )
+
     async def export_agent(self, agent: str, path: str | None = None, messages: bool = True) -> ExportedAgent:
         if path is not None and self.settings.transport != "stdio":
             raise InvalidInput("path works only on a stdio server (the file goes on the user's machine): omit it.")
@@ -52,11 +76,15 @@ class RestAgentFiles(RestBase, AgentFilesToolset):
             assert agent_file is not None
             data = within_limit(json.dumps(agent_file).encode(), self.settings)
         try:
-            json.loads(data)
+            document = json.loads(data)
         except ValueError:
             raise InvalidInput("The agent file is not JSON: a .af file is the JSON export_agent returns.") from None
+        self._refuse_beyond_scope(document)
         imported = await self.letta.agents.import_file(
-            file=("agent.af", data, AF_MIME), append_copy_suffix=False, **given(name=name)
+            file=("agent.af", data, AF_MIME),
+            append_copy_suffix=False,
+            override_existing_tools=self.scope is None,
+            **given(name=name),
         )
         agents = [await self.letta.agents.retrieve(i, include=["agent.tags"]) for i in imported.agent_ids]
         if self.scope is not None:
