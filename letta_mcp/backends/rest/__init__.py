@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from letta_mcp.backends.rest.client import Reader, make_letta
+from letta_mcp.batches import Batches
 from letta_mcp.callers import Caller, ClientPool
 from letta_mcp.config import Settings, shown_url
 from letta_mcp.errors import LettaMCPError
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from letta_client import AsyncLetta as AsyncLetta
 
     from letta_mcp.state import RequestState
+    from letta_mcp.toolsets.memory import Edit, Edited
 
 Handles = list[tuple[str, "int | None"]]
 HANDLES_SECONDS = 60.0
@@ -62,6 +64,7 @@ class RestBackend:
         )
         self.reader = Reader(settings)
         self.block_locks = KeyedLocks()
+        self.block_edits: Batches[Edit, tuple[str, Edited]] = Batches(self.block_locks)
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
         self._handles: tuple[float, tuple[Handles, Handles]] | None = None

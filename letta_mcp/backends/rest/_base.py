@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from letta_mcp import scope as scope_rule
+from letta_mcp.batches import Batches
 from letta_mcp.config import Settings
 from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.locks import KeyedLocks
@@ -20,6 +21,8 @@ from letta_mcp.state import RequestState
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta
+
+    from letta_mcp.toolsets.memory import Edit, Edited
 
 Handles = list[tuple[str, int | None]]
 
@@ -30,6 +33,7 @@ class Connection(Protocol):
     settings: Settings
     background_streams: bool | None
     block_locks: KeyedLocks
+    block_edits: Batches[Edit, tuple[str, Edited]]
 
     def client_for(self, request: RequestState) -> AsyncLetta: ...
 

@@ -1,7 +1,8 @@
 """The `memory` toolset on Letta's REST API: blocks, which agents can share.
 
-Writes to a block never lose another caller's edit. Within this process they are serialised, one per
-block (`locks`). Other processes (replicas, workers) writing the same block are only seen through
+Writes to a block never lose another caller's edit. Within this process they are serialised, one write
+per block at a time (`locks`), and edit_block calls that queue meanwhile go together in the next write
+(`batches`). Other processes (replicas, workers) writing the same block are only seen through
 Letta, which has no conditional write (it refuses a write that meets another one in its database,
 409, and that one is simply made again): edit_block compares Letta's value with the one it edited just
 before writing, writes, waits as long again as the write took (twice), reads the block back, and
@@ -27,6 +28,7 @@ from letta_mcp.toolsets.memory import (
     DEFAULT_READ_CHARS,
     PREVIEW_CHARS,
     Edit,
+    Edited,
     Memory,
     apply_edit,
     carries,
@@ -44,6 +46,9 @@ logger = logging.getLogger(__name__)
 EDIT_ATTEMPTS = 5
 MAX_SETTLE = 1.0
 """The longest wait, in seconds, between writing an edit and reading the block back."""
+
+Landed = tuple[str, Edited]
+"""An edit that is in the block: the block's value as read back, and the edit as applied."""
 
 
 class RestMemory(RestBase, Memory):
@@ -155,45 +160,65 @@ class RestMemory(RestBase, Memory):
     ) -> BlockEdit:
         edit = Edit.of(old_text, new_text, insert_text, line)
         b = await self._find(agent, label, block_id)
-        async with self.backend.block_locks.hold(b.id or "") as waited:
-            return await self._edit(b, edit, fresh=not waited)
 
-    async def _edit(self, b: Any, edit: Edit, *, fresh: bool) -> BlockEdit:
-        """Read, edit, write and check, until the edit is in the block (see the module doc)."""
+        async def commit(edits: list[Edit], stale: bool) -> list[Landed | Exception]:
+            return await self._commit(b, edits, stale=stale)
+
+        now, edited = await self.backend.block_edits.submit(b.id or "", self.request.cache_key, edit, commit)
+        return await self._written(b, now, edited.changed, edited.preview[: PREVIEW_CHARS * 2])
+
+    async def _commit(self, b: Any, edits: list[Edit], *, stale: bool) -> list[Landed | Exception]:
+        """Apply `edits` in order, write them in one go and check, until each is in the block or has failed
+        (see the module doc). `stale`: `b` was read before waiting for the block, so read it again."""
         name = b.label or ""
+        if stale:
+            b = await self.letta.blocks.retrieve(b.id or "")
         current: str = b.value or ""
+        outcomes: list[Landed | Exception | None] = [None] * len(edits)
         for attempt in range(EDIT_ATTEMPTS):
             check_writable(bool(b.read_only), name)
-            try:
-                edited = apply_edit(current, edit, name)
-            except InvalidInput as exc:
-                if attempt == 0 and fresh:
-                    raise
-                raise InvalidInput(changed_under(name, str(exc))) from None
-            check_limit(edited.value, b.limit, name)
-            if attempt > 0 or not fresh:  # compare with Letta's value just before writing
+            value, applied = current, []
+            for i, edit in enumerate(edits):
+                if outcomes[i] is not None:
+                    continue
+                try:
+                    edited = apply_edit(value, edit, name)
+                    check_limit(edited.value, b.limit, name)
+                except InvalidInput as exc:
+                    # Against the block as it was read, the edit's own fault; after other edits, theirs.
+                    alone = attempt == 0 and value == current
+                    outcomes[i] = exc if alone else InvalidInput(changed_under(name, str(exc)))
+                    continue
+                value = edited.value
+                applied.append((i, edited))
+            if not applied:
+                break
+            if attempt > 0:  # compare with Letta's value just before writing
                 b = await self.letta.blocks.retrieve(b.id or "")
                 if (b.value or "") != current:
-                    current, fresh = b.value or "", False
+                    current = b.value or ""
                     continue
             started = time.monotonic()
             try:
-                await self.letta.blocks.update(b.id or "", value=edited.value)
+                await self.letta.blocks.update(b.id or "", value=value)
             except lc.ConflictError:  # Letta's own check: another write to the block was in its transaction
-                current, fresh = (await self.letta.blocks.retrieve(b.id or "")).value or "", False
+                current = (await self.letta.blocks.retrieve(b.id or "")).value or ""
                 continue
             # A write another process made from an older value may still be on its way: give it as long as
             # ours took (twice), then read back.
             await anyio.sleep(min(MAX_SETTLE, 2 * (time.monotonic() - started)))
             now: str = (await self.letta.blocks.retrieve(b.id or "")).value or ""
-            if carries(edit, edited.value, now):
-                return await self._written(b, now, edited.changed, edited.preview[: PREVIEW_CHARS * 2])
-            logger.info("edit of block %s was overwritten by another writer; applying it again", b.id)
-            current, fresh = now, False
-        raise LettaMCPError(
+            for i, edited in applied:
+                if carries(edits[i], value, now):
+                    outcomes[i] = (now, edited)
+                else:
+                    logger.info("edit of block %s was overwritten by another writer; applying it again", b.id)
+            current = now
+        kept_changing = LettaMCPError(
             f"Block {name!r} kept changing under this edit ({EDIT_ATTEMPTS} tries): other writers are editing it. "
             "Read it again with get_block, then edit."
         )
+        return [kept_changing if o is None else o for o in outcomes]
 
     async def create_block(
         self,
