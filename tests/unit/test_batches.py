@@ -5,6 +5,7 @@ never written."""
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from letta_mcp.batches import Batches
@@ -49,7 +50,7 @@ async def test_queued_edits_go_together_and_each_gets_its_own_outcome() -> None:
     async with anyio.create_task_group() as tg:
         for n in range(20):
             tg.start_soon(edit, "bad-7" if n == 7 else f"line-{n}")
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
     assert len(store.writes) <= 3, f"20 edits in {len(store.writes)} writes, not 20"
     assert sorted(store.lines) == sorted(f"line-{n}" for n in range(20) if n != 7), "every edit landed once"
     assert results["line-3"] == "line-3 landed"
@@ -66,7 +67,7 @@ async def test_one_callers_edits_never_ride_on_anothers_write() -> None:
     async with anyio.create_task_group() as tg:
         for n in range(10):
             tg.start_soon(edit, "caller-a" if n % 2 else "caller-b", f"{n}-{'a' if n % 2 else 'b'}")
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
     for group, items in store.writes:
         assert all(item.endswith(group[-1]) for item in items), (group, items)
     assert len(store.lines) == 10
