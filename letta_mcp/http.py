@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 from letta_mcp._version import __version__
 from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens
 from letta_mcp.backends.rest import RestBackend
+from letta_mcp.backends.rest.client import Reader
 from letta_mcp.config import Settings, backend_kind, shown_url
 from letta_mcp.keycheck import KeyCheck
 from letta_mcp.server import LettaServer
@@ -78,27 +79,27 @@ def create_app(server: LettaServer, settings: Settings) -> ASGIApp:
 
 def check_letta_checks_keys(settings: Settings) -> None:
     """Passthrough lets Letta judge each caller's key, so Letta must judge: a Letta without a password takes
-    any key, and every bearer would reach everything. Asked with a made-up key before serving; a Letta that
-    cannot be asked refuses the start too (it is retried by whatever restarts the server)."""
+    any key, and every bearer would reach everything. Asked with a made-up key before serving, the way each
+    caller's key is asked later (`keycheck`); a Letta that cannot be asked refuses the start too (it is
+    retried by whatever restarts the server)."""
     import secrets
 
-    import httpx
+    import anyio
 
-    made_up = "letta-mcp-probe-" + secrets.token_hex(16)
-    try:
-        answer = httpx.get(
-            settings.base_url.rstrip("/") + "/v1/agents/",
-            params={"limit": 1},
-            headers={"Authorization": f"Bearer {made_up}"},
-            timeout=settings.connect_timeout + 5,
-            follow_redirects=False,
-        )
-    except httpx.HTTPError as exc:
+    async def ask() -> bool | None:
+        reader = Reader(settings)
+        try:
+            return await reader.accepts("letta-mcp-probe-" + secrets.token_hex(16))
+        finally:
+            await reader.aclose()
+
+    accepted = anyio.run(ask)
+    if accepted is None:
         raise AuthConfigError(
             f"LETTA_MCP_AUTH=passthrough must first check that Letta at {shown_url(settings.base_url)} refuses "
-            f"unknown keys, and it could not be reached ({type(exc).__name__}): start Letta first"
-        ) from None
-    if answer.status_code < 400:
+            "unknown keys, and it could not be asked: start Letta first"
+        )
+    if accepted:
         raise AuthConfigError(
             f"refusing LETTA_MCP_AUTH=passthrough: Letta at {shown_url(settings.base_url)} accepted a made-up key "
             "(it runs without a password), so any bearer would reach every agent. Give Letta a password "
