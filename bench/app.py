@@ -1,5 +1,6 @@
-"""The App Server backend: get_block's per-call overhead and a turn's time to first progress, each against
-a raw WebSocket client doing the same against the same App Server, interleaved in the same run.
+"""The App Server backend: cold start against a bare mcp server (as for REST); get_block's per-call
+overhead against a raw WebSocket client and against the bare echo floors REST is held to; a turn's time
+to first progress against a raw WebSocket client doing the same turn. Each interleaved in the same run.
 
 Usage: ``python -m bench.app`` (starts its own App Server with the tests' harness).
 """
@@ -8,42 +9,59 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
-from bench.overhead import _mcp, _timed, percentiles
+from bench import cold_start
+from bench.overhead import _mcp, _timed, bare_http, percentiles
 from tests.app_client import Direct, direct
 from tests.stack.app_stack import AppStack
 from tests.subprocess_server import http_server, stdio_params
 
-ROUNDS = 10
-
 
 async def overhead(app: AppStack, agent_id: str, calls: int) -> dict[str, Any]:
-    """get_block through letta-mcp (stdio, HTTP) against read_memory_file on a socket of our own."""
+    """get_block through letta-mcp (stdio, HTTP) against read_memory_file on a socket of our own, and the
+    bare mcp echo over stdio and HTTP (the floors REST is held to), interleaved call by call as there."""
     samples: dict[str, list[float]] = {"direct": [], "stdio": [], "http": []}
-    per_round = max(1, calls // ROUNDS)
+    bare: dict[str, list[float]] = {"stdio": [], "http": []}
     args = {"agent": agent_id, "label": "human"}
-    with http_server(app) as base:
-        async with direct(app.url) as d, Client(stdio_params(app)) as stdio, Client(base + "/mcp") as http:
+    bare_params = StdioServerParameters(command=sys.executable, args=[str(Path(__file__).parent / "bare_server.py")])
+    with http_server(app) as base, bare_http() as bare_url:
+        async with (
+            direct(app.url) as d,
+            Client(stdio_params(app)) as stdio,
+            Client(base + "/mcp") as http,
+            Client(bare_params) as bare_stdio,
+            Client(bare_url) as bare_over_http,
+        ):
 
             async def raw() -> None:
                 await d.request("read_memory_file", agent_id=agent_id, path="human.md")
 
-            for fn in (raw, _mcp(stdio, "get_block", args), _mcp(http, "get_block", args)):
+            paths = {"direct": raw, "stdio": _mcp(stdio, "get_block", args), "http": _mcp(http, "get_block", args)}
+            echo = {
+                "stdio": _mcp(bare_stdio, "echo", {"text": "hi"}),
+                "http": _mcp(bare_over_http, "echo", {"text": "hi"}),
+            }
+            for fn in (*paths.values(), *echo.values()):
                 await _timed(fn, 5, [])
-            for _ in range(ROUNDS):
-                await _timed(raw, per_round, samples["direct"])
-                await _timed(_mcp(stdio, "get_block", args), per_round, samples["stdio"])
-                await _timed(_mcp(http, "get_block", args), per_round, samples["http"])
+            for _ in range(calls):
+                for path, fn in paths.items():
+                    await _timed(fn, 1, samples[path])
+                for transport, fn in echo.items():
+                    await _timed(fn, 1, bare[transport])
     out: dict[str, Any] = {"direct": percentiles(samples["direct"])}
     for transport in ("stdio", "http"):
         p = percentiles(samples[transport])
         p["added_p50"] = p["p50"] - out["direct"]["p50"]
         p["ratio_p50"] = p["p50"] / out["direct"]["p50"]
+        p["bare_echo_p50"] = statistics.median(bare[transport]) * 1000
+        p["added_vs_floor"] = p["added_p50"] / p["bare_echo_p50"]
         out[transport] = p
     return out
 
@@ -124,6 +142,7 @@ async def measure(app: AppStack, quick: bool) -> dict[str, Any]:
             )
         )["agent"]
     return {
+        "cold_start": await anyio.to_thread.run_sync(cold_start.measure, 5 if quick else 15, app.url),
         "overhead": await overhead(app, agent["id"], 100 if quick else 400),
         "first_progress": await first_progress(app, 5 if quick else 20),
     }
