@@ -125,6 +125,7 @@ class LettaServer(MCPServer[AppContext]):
     async def _list_tools(self, ctx: Any, params: Any) -> ListToolsResult:
         request = request_state(ctx)
         tools = [t for t in await self.list_tools() if self.allows(request, t.name)]
+        mark = tasks.unmarked if tasks.extension_era(ctx) else tasks.marked
         if self.serves_ask(request):
             connection = connection_of(ctx.session)
 
@@ -135,8 +136,8 @@ class LettaServer(MCPServer[AppContext]):
 
             # Over stateless HTTP no notification can follow a first listing, so it waits for Letta.
             first = None if request.settings.transport == "http" else announce
-            tools += [tasks.marked(t) for t in self.exposed.mcp_tools(await self.exposed.listing(request, first))]
-        return ListToolsResult(tools=tools)
+            tools += self.exposed.mcp_tools(await self.exposed.listing(request, first))
+        return ListToolsResult(tools=[mark(t) for t in tools])
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
@@ -179,6 +180,9 @@ class LettaServer(MCPServer[AppContext]):
             options = notification_options or NotificationOptions(tools_changed=True, resources_changed=True)
             made = base_options(options, experimental_capabilities, extensions)
             made.capabilities.tasks = tasks.CAPABILITY
+            # initialize is the 2025-11-25 handshake: tasks are its capability there, the extension later.
+            if made.capabilities.extensions:
+                made.capabilities.extensions.pop(tasks.EXTENSION, None)
             return made
 
         low.create_initialization_options = with_list_changed  # type: ignore[method-assign]

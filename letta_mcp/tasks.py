@@ -1,6 +1,10 @@
-"""Long replies as MCP Tasks (the 2025-11-25 `tasks` capability), backed by Letta runs: nothing stored here.
+"""Long replies as MCP Tasks, backed by Letta runs: nothing stored here. Both wire versions are served,
+chosen by the protocol version of each request: the 2025-11-25 `tasks` capability (a client asks with
+`task` on tools/call; tasks/get, tasks/result, tasks/cancel) and, from protocol 2026-07-28, the Tasks
+extension `io.modelcontextprotocol/tasks` (SEP-2663: a client names the extension in its per-request
+capabilities; tasks/get carries the result; tasks/update, tasks/cancel; no tasks/result).
 
-A client that asks for a task (`tools/call` with `task`) on send_message or an ask_<agent> tool gets one
+A client that asks for a task on send_message or an ask_<agent> tool gets one
 as soon as the turn has a run, instead of a reply at the deadline. The task id is the run id plus what the
 reply should include and when the task was made, so `tasks/get`, `tasks/result` and `tasks/cancel` work
 from any replica and any process for as long as the backend keeps the run (Letta's REST API: always; the
@@ -27,6 +31,7 @@ from mcp.types import (
     CancelTaskRequestParams,
     GetTaskPayloadRequestParams,
     GetTaskRequestParams,
+    RequestParams,
     ServerTasksCapability,
     ServerTasksRequestsCapability,
     TasksCallCapability,
@@ -36,6 +41,7 @@ from mcp.types import (
     ToolExecution,
 )
 from mcp.types import Tool as MCPTool
+from pydantic import ConfigDict, Field
 
 from letta_mcp.registry import build
 from letta_mcp.state import RequestState, request_state
@@ -69,6 +75,32 @@ the tasks live in Letta as runs, which list_messages and the agent's history alr
 
 _STATUS = {"running": "working", "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 
+EXTENSION = "io.modelcontextprotocol/tasks"
+EXTENSION_SINCE = "2026-07-28"
+"""The protocol version from which tasks are the extension (and the 2025-11-25 capability is not)."""
+CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+
+
+def extension_era(ctx: Any) -> bool:
+    """Whether this request speaks a protocol version that has the Tasks extension (dates compare as text)."""
+    return str(getattr(ctx, "protocol_version", None) or "") >= EXTENSION_SINCE
+
+
+def _opted_in(params: Mapping[str, Any]) -> bool:
+    """2026-07-28: the client names the extension in this request's own capabilities."""
+    meta = params.get("_meta")
+    capabilities = meta.get(CLIENT_CAPABILITIES) if isinstance(meta, Mapping) else None
+    extensions = capabilities.get("extensions") if isinstance(capabilities, Mapping) else None
+    return isinstance(extensions, Mapping) and EXTENSION in extensions
+
+
+class UpdateTaskRequestParams(RequestParams):
+    """tasks/update (2026-07-28): answers to a task's input requests."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+    task_id: str = Field(alias="taskId")
+    input_responses: dict[str, Any] = Field(default_factory=dict, alias="inputResponses")
+
 
 def runs_as_task(tool: str) -> bool:
     """The tools whose call may run as a task: the ones that talk to an agent."""
@@ -77,9 +109,14 @@ def runs_as_task(tool: str) -> bool:
 
 def marked(tool: MCPTool) -> MCPTool:
     """`tool` as tools/list shows it: a tool that may run as a task says so (execution.taskSupport)."""
-    if not runs_as_task(tool.name):
+    if not runs_as_task(tool.name) or tool.execution is not None:
         return tool
     return tool.model_copy(update={"execution": ToolExecution(task_support="optional")})
+
+
+def unmarked(tool: MCPTool) -> MCPTool:
+    """`tool` as tools/list shows it from 2026-07-28, where the server decides per call (no taskSupport)."""
+    return tool if tool.execution is None else tool.model_copy(update={"execution": None})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,22 +172,28 @@ def _status_message(reply: Mapping[str, Any]) -> str:
     return f"working (run {run})"
 
 
-def task_of(ref: TaskRef, reply: Mapping[str, Any]) -> dict[str, Any]:
-    """The task as the 2025-11-25 schema has it (ttl null: Letta keeps its runs)."""
-    return {
+def task_of(ref: TaskRef, reply: Mapping[str, Any], extension: bool = False) -> dict[str, Any]:
+    """The task as the 2025-11-25 schema has it, or the extension's (ttl null: Letta keeps its runs).
+
+    In the extension a turn that failed in Letta is a completed task whose result is a tool error (its
+    `failed` is for JSON-RPC errors); the status message says so either way."""
+    status = _STATUS.get(str(reply.get("status")), "working")
+    task = {
         "taskId": str(ref),
-        "status": _STATUS.get(str(reply.get("status")), "working"),
+        "status": "completed" if extension and status == "failed" else status,
         "statusMessage": _status_message(reply),
         "createdAt": _iso(ref.created_ms),
         "lastUpdatedAt": _iso(int(time.time() * 1000)),
-        "ttl": None,
-        "pollInterval": POLL_MS,
     }
+    if extension:
+        return task | {"ttlMs": None, "pollIntervalMs": POLL_MS}
+    return task | {"ttl": None, "pollInterval": POLL_MS}
 
 
 class Tasks:
-    """The tasks requests of one server: a middleware for `tools/call` with `task`, and handlers for
-    tasks/get, tasks/result and tasks/cancel."""
+    """The tasks requests of one server: a middleware for `tools/call` that makes a task when the client
+    asks for one, and handlers for tasks/get, tasks/result, tasks/update and tasks/cancel, each answering
+    in the wire version of the request it serves."""
 
     def __init__(self, server: Served) -> None:
         self.server = server
@@ -158,17 +201,26 @@ class Tasks:
 
     def install(self) -> None:
         low = self.server._lowlevel_server
+        low.extensions[EXTENSION] = {}
         low.middleware.append(self.middleware)
         low.add_request_handler("tasks/get", GetTaskRequestParams, self.get)
         low.add_request_handler("tasks/result", GetTaskPayloadRequestParams, self.result)
+        low.add_request_handler("tasks/update", UpdateTaskRequestParams, self.update)
         low.add_request_handler("tasks/cancel", CancelTaskRequestParams, self.cancel)
 
     async def middleware(self, ctx: Any, call_next: Any) -> Any:
         params = ctx.params
-        if ctx.method != "tools/call" or not isinstance(params, Mapping) or params.get("task") is None:
+        if ctx.method != "tools/call" or not isinstance(params, Mapping):
             return await call_next(ctx)
         name = str(params.get("name"))
-        if not runs_as_task(name):
+        extension = extension_era(ctx)
+        if extension:
+            # The server decides per call; the 2025-11-25 `task` parameter means nothing here.
+            if not (_opted_in(params) and runs_as_task(name)):
+                return await call_next(ctx)
+        elif params.get("task") is None:
+            return await call_next(ctx)
+        elif not runs_as_task(name):
             raise MCPError(
                 code=METHOD_NOT_FOUND,
                 message=f"{name} does not run as a task (its execution.taskSupport is absent): call it without task.",
@@ -180,6 +232,8 @@ class Tasks:
         answer = await call_next(dataclasses.replace(ctx, params=direct))
         reply = answer.get("structuredContent") if isinstance(answer, Mapping) else None
         if answer.get("isError") or not isinstance(reply, Mapping) or not reply.get("run_id"):
+            if extension:  # no run, no task: the tool's own answer, as a client without tasks gets it
+                return answer
             said = " ".join(c.get("text", "") for c in answer.get("content", []) if isinstance(c, Mapping))
             # Before a run exists there is no task: the call failed as a request (nothing ran).
             raise MCPError(code=INVALID_PARAMS, message=said or f"{name} could not start a task.")
@@ -189,6 +243,8 @@ class Tasks:
             bool(arguments.get("include_tool_calls")),
             created_ms,
         )
+        if extension:
+            return {"resultType": "task", **task_of(ref, reply, extension=True)}
         return {"task": task_of(ref, reply)}
 
     async def get(self, ctx: Any, params: GetTaskRequestParams) -> dict[str, Any]:
@@ -196,23 +252,28 @@ class Tasks:
         reply = await self._reply(
             ctx, "get_run", {"run_id": ref.run_id, "include_reasoning": True, "include_tool_calls": True}
         )
-        return task_of(ref, reply)
+        if not extension_era(ctx):
+            return task_of(ref, reply)
+        task = task_of(ref, reply, extension=True)
+        if task["status"] == "completed":  # the extension hands the result over with the task
+            task["result"] = await self._result(ctx, ref, wait=0)
+        return {"resultType": "complete", **task}
 
     async def result(self, ctx: Any, params: GetTaskPayloadRequestParams) -> dict[str, Any]:
         """The tool's own result once the task is done (waiting for it, as the spec has tasks/result)."""
+        if extension_era(ctx):  # the extension has no tasks/result: tasks/get carries the result
+            raise MCPError(code=METHOD_NOT_FOUND, message="Method not found")
+        return await self._result(ctx, TaskRef.parse(params.task_id), wait=600)
+
+    async def update(self, ctx: Any, params: UpdateTaskRequestParams) -> dict[str, Any]:
+        if not extension_era(ctx):
+            raise MCPError(code=METHOD_NOT_FOUND, message="Method not found")
         ref = TaskRef.parse(params.task_id)
-        while True:
-            answer = await self._call(ctx, "get_run", {"run_id": ref.run_id, "wait_seconds": 600, **ref.detail()})
-            reply = answer.structured_content or {}
-            if answer.is_error or reply.get("status") != "running":
-                break
-        if reply.get("status") == "failed":
-            answer = CallToolResult(
-                content=[TextContent(type="text", text=_status_message(reply))], structured_content=reply, is_error=True
-            )
-        out = answer.model_dump(by_alias=True, mode="json", exclude_none=True)
-        out["_meta"] = {**out.get("_meta", {}), RELATED: {"taskId": str(ref)}}
-        return out
+        await self._reply(ctx, "get_run", {"run_id": ref.run_id})  # the caller's own run, or not found
+        raise MCPError(
+            code=INVALID_PARAMS,
+            message=f"Task {ref} asks for no input (approvals stay with the user, in Letta): nothing to update.",
+        )
 
     async def cancel(self, ctx: Any, params: CancelTaskRequestParams) -> dict[str, Any]:
         ref = TaskRef.parse(params.task_id)
@@ -221,7 +282,25 @@ class Tasks:
             raise MCPError(
                 code=INVALID_PARAMS, message=f"Task {ref} is already {_STATUS.get(str(before.get('status')))}."
             )
-        return task_of(ref, await self._reply(ctx, "cancel_run", {"run_id": ref.run_id}))
+        after = await self._reply(ctx, "cancel_run", {"run_id": ref.run_id})
+        if extension_era(ctx):
+            return {"resultType": "complete"}
+        return task_of(ref, after)
+
+    async def _result(self, ctx: Any, ref: TaskRef, wait: float) -> dict[str, Any]:
+        """send_message's own result for the run (waiting up to `wait` s at a time while it runs)."""
+        while True:
+            answer = await self._call(ctx, "get_run", {"run_id": ref.run_id, "wait_seconds": wait, **ref.detail()})
+            reply = answer.structured_content or {}
+            if answer.is_error or reply.get("status") != "running" or not wait:
+                break
+        if reply.get("status") == "failed":
+            answer = CallToolResult(
+                content=[TextContent(type="text", text=_status_message(reply))], structured_content=reply, is_error=True
+            )
+        out = answer.model_dump(by_alias=True, mode="json", exclude_none=True)
+        out["_meta"] = {**out.get("_meta", {}), RELATED: {"taskId": str(ref)}}
+        return out
 
     async def _reply(self, ctx: Any, tool: str, arguments: dict[str, Any]) -> Mapping[str, Any]:
         answer = await self._call(ctx, tool, arguments)
@@ -248,4 +327,14 @@ class Tasks:
         return result
 
 
-__all__ = ["CAPABILITY", "TaskRef", "Tasks", "marked", "runs_as_task", "task_of"]
+__all__ = [
+    "CAPABILITY",
+    "EXTENSION",
+    "TaskRef",
+    "Tasks",
+    "extension_era",
+    "marked",
+    "runs_as_task",
+    "task_of",
+    "unmarked",
+]

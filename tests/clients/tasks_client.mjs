@@ -3,7 +3,7 @@
 // on stdout says what happened.
 //
 //   {"target": {"command": [...]} | {"url": "http://…/mcp"}, "do": "call" | "cancel" | "follow" | "plain",
-//    "tool": "send_message", "arguments": {...}, "taskId": "…" (follow)}
+//    "tool": "send_message", "arguments": {...}, "taskId": "…" (follow), "v2": true (2026-07-28, HTTP)}
 //
 // call:   call the tool as a task and settle it: the task id, every task status seen, the outcome.
 // cancel: call as a task, cancel once it is working, settle.
@@ -24,15 +24,45 @@ function transport() {
   return new StdioClientTransport({ command, args, env: { ...process.env, ...(spec.target.env ?? {}) }, stderr: "inherit" });
 }
 
-const client = new Client({ name: "ext-tasks-test", version: "1" });
+// spec.v2: protocol 2026-07-28 and the Tasks extension (HTTP only). The SDK's codecs do not take the
+// extension's wire shapes, so, as the library documents, its task requests go out through a raw dispatch
+// of our own: one POST each, framed the way the 2026-07-28 HTTP transport wants.
+const V2 = "2026-07-28";
+const CLIENT_INFO = { name: "ext-tasks-test", version: "1" };
+
+async function rawDispatch(request, options = {}) {
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    "mcp-protocol-version": V2,
+    "mcp-method": request.method,
+  };
+  if (request.method === "tools/call") headers["mcp-name"] = request.params.name;
+  const response = await fetch(spec.target.url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ jsonrpc: "2.0", id: Math.floor(Math.random() * 1e9), ...request }),
+    signal: options.signal,
+  });
+  const text = await response.text();
+  const lines = text.trim().startsWith("{") ? [text] : text.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5));
+  const message = lines.map((l) => JSON.parse(l)).find((m) => "result" in m || "error" in m);
+  if (!message) throw new Error(`no JSON-RPC response (HTTP ${response.status}): ${text.slice(0, 300)}`);
+  return message.error ? { kind: "error", error: message.error } : { kind: "result", result: message.result };
+}
+
+const client = new Client(CLIENT_INFO, spec.v2 ? { versionNegotiation: { mode: { pin: V2 } } } : undefined);
 await client.connect(transport());
 const out = { era: client.getProtocolEra(), version: client.getNegotiatedProtocolVersion?.() };
+const sessionOptions = spec.v2
+  ? { rawDispatch, v2RequestFraming: { protocolVersion: V2, clientInfo: CLIENT_INFO, clientCapabilities: {} } }
+  : {};
 try {
   if (spec.do === "plain") {
     const result = await client.callTool({ name: spec.tool, arguments: spec.arguments });
     out.result = result;
   } else {
-    const session = createTaskSessionFromClient(client, { endpointId: "letta-mcp-test" });
+    const session = createTaskSessionFromClient(client, { endpointId: "letta-mcp-test", ...sessionOptions });
     out.capabilities = session.capabilities;
     if (spec.do === "follow") {
       const task = session.task(spec.taskId);

@@ -266,3 +266,63 @@ async def test_claude_code_finds_letta_tools_by_search_and_keeps_ask_tools_in_vi
         _claude_run(claude, env, home, "hello")
         sent = {t["name"] for t in fake.requests[0]["tools"]}
         assert {"mcp__letta__list_agents", "mcp__letta__send_message", ask} <= sent, sorted(sent)
+
+
+async def test_claude_code_speaks_2026_07_28_and_calls_send_message_without_a_task(
+    tools: Path, stack: Stack, letta: Any, uid: str, tmp_path: Path
+) -> None:
+    """What the README says of Claude Code and tasks: the pinned Claude Code opens protocol 2026-07-28 with
+    letta-mcp (server/discover, which advertises the Tasks extension), and when its model calls
+    send_message it does not name the extension, so it gets a reply, or at the deadline a run to fetch."""
+    from tests.stack.fake_anthropic import fake_anthropic
+
+    agent = await letta.agents.create(name=f"{uid}-cc", model=stack.model, embedding=stack.embedding)
+    heard = tmp_path / "heard.jsonl"
+    said = tmp_path / "said.jsonl"
+    wrapper = tmp_path / "letta-mcp.sh"
+    # Between Claude Code and letta-mcp: a copy of each direction of the stdio stream.
+    wrapper.write_text(
+        f"#!/usr/bin/env bash\ntee -a {heard} | {ROOT / '.venv' / 'bin' / 'letta-mcp'} | tee -a {said}\n"
+    )
+    wrapper.chmod(0o755)
+    claude = str(tools / "node_modules" / ".bin" / "claude")
+    home = tempfile.mkdtemp(prefix="claude-home-")
+    with fake_anthropic() as fake:
+        env = node_env(tools, HOME=home, ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_API_KEY="sk-ant-fake-0123456789")
+        entry = {"type": "stdio", "command": str(wrapper), "env": server_env(stack), "alwaysLoad": True}
+        added = run([claude, "mcp", "add-json", "letta", json.dumps(entry)], env, home)
+        assert added.returncode == 0, added.stderr
+        arguments = {"agent": agent.id, "message": "hello", "wait_seconds": 30}
+        done = run(
+            [
+                claude,
+                "-p",
+                f"call: mcp__letta__send_message {json.dumps(arguments)}",
+                "--allowedTools",
+                "mcp__letta__send_message",
+            ],
+            env,
+            home,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+        results = [
+            block
+            for body in fake.requests
+            for message in body["messages"]
+            if isinstance(message["content"], list)
+            for block in message["content"]
+            if block.get("type") == "tool_result"
+        ]
+    requests = [json.loads(line) for line in heard.read_text().splitlines() if line.strip()]
+    answers = {a.get("id"): a for a in (json.loads(line) for line in said.read_text().splitlines() if line.strip())}
+    discover = next(r for r in requests if r.get("method") == "server/discover")
+    assert discover["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] == "2026-07-28"
+    assert "io.modelcontextprotocol/tasks" in answers[discover["id"]]["result"]["capabilities"]["extensions"]
+    calls = [r for r in requests if r.get("method") == "tools/call" and r["params"]["name"] == "send_message"]
+    assert len(calls) == 1, calls
+    declared = calls[0]["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"]
+    assert "io.modelcontextprotocol/tasks" not in (declared.get("extensions") or {}), "Claude Code asks for no task"
+    assert answers[calls[0]["id"]]["result"]["resultType"] == "complete"
+    assert len(results) == 1, results
+    assert "echo: hello" in json.dumps(results[0]), "the reply reached Claude Code's model"

@@ -1,7 +1,9 @@
 """MCP Tasks through the reference client (@modelcontextprotocol/ext-tasks, pinned in tests/clients), over
 stdio and HTTP, against the real Letta stack: a slow turn becomes a task the client follows to its reply;
 another process answers for a task the first one made; cancelling the task cancels the Letta run; a failed
-turn is a failed task that says the message was delivered; a client without tasks gets today's hand-back."""
+turn is a failed task that says the message was delivered; a client without tasks gets today's hand-back.
+Both wire versions: the 2025-11-25 tasks capability, and from protocol 2026-07-28 the Tasks extension
+(the reference client over HTTP, and line by line over stdio)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -190,3 +193,165 @@ async def test_on_the_app_server_a_turn_is_a_task_too(tools: Path, app_stack: Ap
     assert out["events"][0]["status"] == "working"
     assert out["outcome"]["status"] == "completed"
     assert out["outcome"]["result"]["structuredContent"]["reply"] == "echo: ponder"
+
+
+# Protocol 2026-07-28: tasks are the extension io.modelcontextprotocol/tasks (SEP-2663), which a client names
+# in each request's capabilities; the server decides per call, tasks/get carries the result, no tasks/result.
+EXTENSION = "io.modelcontextprotocol/tasks"
+
+
+async def test_the_2026_tasks_extension_through_the_reference_client(
+    tools: Path, stack: Stack, letta: Any, uid: str
+) -> None:
+    agent = await letta.agents.create(name=f"{uid}-v2", model=stack.model, embedding=stack.embedding)
+    arguments = {"agent": agent.id, "message": STEPS, "include_reasoning": True, "include_tool_calls": True}
+    with http_server(stack) as base:
+        where = {"url": base + "/mcp"}
+        out = ext_tasks(
+            tools, stack, {"target": where, "v2": True, "do": "call", "tool": "send_message", "arguments": arguments}
+        )
+        assert (out["era"], out["version"]) == ("modern", "2026-07-28")
+        assert out["listed"]["execution"] is None, "2026-07-28 has no per-tool taskSupport: the server decides"
+        assert out["kind"] == "task", "the client got a task, not a reply at a deadline"
+        statuses = [e["status"] for e in out["events"]]
+        assert (statuses[0], statuses[-1]) == ("working", "completed"), out["events"]
+        messages = " | ".join(e["message"] or "" for e in out["events"])
+        assert "calling tool conversation_search" in messages or "thinking: plan it" in messages, out["events"]
+        result = out["outcome"]["result"]
+        assert out["outcome"]["status"] == "completed"
+        assert result["isError"] is not True
+        assert result["structuredContent"]["reasoning"] == ["plan it"]
+        assert result["structuredContent"]["reply"].startswith("tool said:")
+        assert result["_meta"]["io.modelcontextprotocol/related-task"] == {"taskId": out["taskId"]}
+        users = [
+            m for m in (await letta.agents.messages.list(agent.id, limit=50)).items if m.message_type == "user_message"
+        ]
+        assert len(users) == 1, "the message was sent once"
+
+        long = {"agent": agent.id, "message": "slow [[sleep:20]]"}
+        cancelled = ext_tasks(
+            tools, stack, {"target": where, "v2": True, "do": "cancel", "tool": "send_message", "arguments": long}
+        )
+        assert cancelled["outcome"]["status"] == "cancelled", cancelled
+        assert (await letta.runs.retrieve(cancelled["taskId"].split("~")[0])).status == "cancelled"
+
+        failing = {"agent": agent.id, "message": "no luck [[sleep:2]] [[fail:500]]"}
+        failed = ext_tasks(
+            tools, stack, {"target": where, "v2": True, "do": "call", "tool": "send_message", "arguments": failing}
+        )
+    # In the extension a tool error is a completed task whose result is the error (`failed` is for JSON-RPC errors).
+    assert failed["outcome"]["status"] == "completed", failed
+    said = failed["outcome"]["result"]["content"][0]["text"]
+    assert failed["outcome"]["result"]["isError"] is True
+    assert "The message was delivered" in said
+    assert "list_messages" in said
+    assert "The message was delivered" in failed["events"][-1]["message"]
+    print(f"[tasks] 2026-07-28 over http: tools/call to the task (first status) {out['call_ms']} ms")
+
+
+class RawStdio:
+    """letta-mcp over stdio, spoken to line by line (the SDK's client codecs do not take the extension's shapes)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "letta_mcp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=server_env(stack, PYTHONPATH=str(ROOT)),
+            text=True,
+        )
+        self.ids = 0
+
+    def ask(self, method: str, params: dict[str, Any] | None = None, tasks: bool = True) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        capabilities: dict[str, Any] = {"extensions": {EXTENSION: {}}} if tasks else {}
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": capabilities,
+        }
+        self.ids += 1
+        message = {"jsonrpc": "2.0", "id": self.ids, "method": method, "params": {**(params or {}), "_meta": meta}}
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+        while True:
+            answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
+            if answer.get("id") == self.ids:
+                return answer
+
+    def initialize(self) -> dict[str, Any]:
+        """The 2025-11-25 handshake, as a client of that era opens with it."""
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        params = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}
+        self.proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}) + "\n")
+        self.proc.stdin.flush()
+        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        return answer
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=20)
+
+
+async def test_the_2026_tasks_extension_over_stdio(stack: Stack, letta: Any, uid: str) -> None:
+    agent = await letta.agents.create(name=f"{uid}-v2-stdio", model=stack.model, embedding=stack.embedding)
+    raw = RawStdio(stack)
+    try:
+        capabilities = raw.ask("server/discover")["result"]["capabilities"]
+        assert capabilities["extensions"] == {EXTENSION: {}}
+        assert "tasks" not in capabilities, "the 2025-11-25 capability is not advertised beside the extension"
+        listed = {t["name"]: t for t in raw.ask("tools/list")["result"]["tools"]}
+        assert "execution" not in listed["send_message"]
+
+        made = raw.ask(
+            "tools/call", {"name": "send_message", "arguments": {"agent": agent.id, "message": "a [[sleep:3]]"}}
+        )
+        task = made["result"]
+        assert (task["resultType"], task["status"], task["ttlMs"]) == ("task", "working", None), made
+        assert task["pollIntervalMs"] > 0
+        other = RawStdio(stack)  # a process that never saw the task answers for it
+        try:
+            first = other.ask("tasks/get", {"taskId": task["taskId"]})["result"]
+        finally:
+            other.close()
+        assert first["taskId"] == task["taskId"]
+        assert first["status"] in ("working", "completed")
+        for _ in range(120):
+            got = raw.ask("tasks/get", {"taskId": task["taskId"]})["result"]
+            if got["status"] != "working":
+                break
+            await anyio.sleep(0.5)
+        assert (got["resultType"], got["status"]) == ("complete", "completed"), got
+        assert got["result"]["structuredContent"]["reply"] == "echo: a", "tasks/get carries the result"
+
+        assert raw.ask("tasks/result", {"taskId": task["taskId"]})["error"]["code"] == -32601
+        update = raw.ask("tasks/update", {"taskId": task["taskId"], "inputResponses": {}})["error"]
+        assert update["code"] == -32602
+        assert "asks for no input" in update["message"]
+        missing = raw.ask("tasks/get", {"taskId": "run-00000000-0000-4000-8000-000000000000~-~1"})
+        assert missing["error"]["code"] == -32602
+
+        plain = raw.ask(
+            "tools/call",
+            {"name": "send_message", "arguments": {"agent": agent.id, "message": "b [[sleep:6]]", "wait_seconds": 1}},
+            tasks=False,
+        )["result"]
+        assert plain["structuredContent"]["status"] == "running", "without the extension: today's hand-back"
+        nobody = raw.ask(
+            "tools/call", {"name": "send_message", "arguments": {"agent": f"{uid}-nobody", "message": "c"}}
+        )
+        assert nobody["result"]["isError"] is True, "no run, no task: the tool's own error"
+        assert "No agent named" in nobody["result"]["content"][0]["text"]
+    finally:
+        raw.close()
+    legacy = RawStdio(stack)
+    try:
+        capabilities = legacy.initialize()["result"]["capabilities"]
+        assert capabilities["tasks"]["requests"] == {"tools": {"call": {}}}, "2025-11-25: the tasks capability"
+        assert EXTENSION not in (capabilities.get("extensions") or {}), "and not the extension of a later version"
+    finally:
+        legacy.close()

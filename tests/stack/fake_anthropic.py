@@ -3,12 +3,14 @@
 It records every request (what Claude Code shows the model: the tool definitions it sends in full, the
 deferred ones it only names, the MCP servers' instructions) and answers with a script: a user message
 containing ``search: a | b`` gets one ToolSearch call per query (so Claude Code's own tool search runs
-over the MCP tools, search hints included); anything else gets the text "ok".
+over the MCP tools, search hints included); ``call: NAME {json}`` gets one call of that tool with those
+arguments; anything else gets the text "ok".
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,12 +40,15 @@ class FakeAnthropic:
 
 
 def _script(request: dict[str, Any]) -> list[dict[str, Any]]:
-    last = request["messages"][-1]
+    last = next((m for m in reversed(request["messages"]) if m["role"] == "user"), request["messages"][-1])
     content = last["content"] if isinstance(last["content"], list) else [{"type": "text", "text": last["content"]}]
     if any(block.get("type") == "tool_result" for block in content):
         return [{"type": "text", "text": "ok"}]
     for block in content:
         text = block.get("text", "") if block.get("type") == "text" else ""
+        called = re.search(r"call: (mcp__\S+) (\{.*\})", text)
+        if called:
+            return [{"type": "tool_use", "id": "toolu_call", "name": called[1], "input": json.loads(called[2])}]
         if "search:" in text:
             queries = [q.strip() for q in text.split("search:", 1)[1].split("|") if q.strip()]
             return [
