@@ -24,6 +24,16 @@ async def test_upload_attach_and_the_agent_reads_it(client: Any, letta: Any, uid
     folder = await call(client, "create_folder", name=f"{uid}-docs", description="launch docs")
     assert folder["id"].startswith("source-")
     assert (await call(client, "create_folder", name=f"{uid}-docs"))["id"] == folder["id"], "safe to repeat"
+    folders: list[dict[str, Any]] = []
+    cursor: dict[str, str] = {}
+    while True:  # every page, by its cursor
+        page = await call(client, "list_folders", limit=5, **cursor)
+        folders += page["folders"]
+        if not page.get("next_cursor"):
+            break
+        cursor = {"cursor": page["next_cursor"]}
+    ours = [f for f in folders if f["name"] == f"{uid}-docs"]
+    assert [(f["id"], f["description"]) for f in ours] == [(folder["id"], "launch docs")], "listed once, as made"
     steps: list[str] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
