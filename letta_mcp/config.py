@@ -231,6 +231,12 @@ class Settings(BaseSettings):
         description="Which thread send_message and ask_<agent> use when no conversation is given: the agent's "
         "default one, or one per MCP client session (created on first use; stdio).",
     )
+    app_workspaces: str | None = Field(
+        None,
+        validation_alias=_env("LETTA_MCP_APP_WORKSPACES"),
+        description="App Server behind authentication: the folder under which each scope's agents get a working "
+        "directory of their own (default $XDG_STATE_HOME/letta-mcp/workspaces).",
+    )
     max_upload_bytes: int = Field(
         10 * 1024 * 1024,
         ge=1,

@@ -146,6 +146,13 @@ class ExposedTools:
                 return self.tool(exposed)
         return None
 
+    async def exposes(self, request: RequestState, agent_id: str) -> bool:
+        """Whether this caller has an ask_ tool for `agent_id` (as Letta has it now, within the cache time)."""
+        known = self.cached(request.cache_key)
+        if known is not None and any(e.agent_id == agent_id for e in known):
+            return True
+        return any(e.agent_id == agent_id for e in await self.refresh(request))
+
     def mcp_tools(self, exposed: list[Exposed]) -> list[MCPTool]:
         return [catalog.ask_tool(e.tool_name, f"Ask {e.agent_name}", e.description, e.agent_name) for e in exposed]
 

@@ -22,6 +22,7 @@ from letta_mcp import errors
 from letta_mcp.models import fit
 from letta_mcp.state import AppContext, Ctx, RequestState, app
 from letta_mcp.uris import AGENTS_URI, agent_uri, block_uri
+from letta_mcp.visibility import allowed
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -30,8 +31,16 @@ T = TypeVar("T")
 PAGE = 50
 
 
-async def _guard(request: RequestState, uri: str, read: Callable[[], Awaitable[T]]) -> T:
-    """Failures as resource errors: not-found as -32602 with what to do, the rest worded as for tools."""
+def may(request: RequestState, tool: str) -> bool:
+    """A resource, a completion or a subscription gives what a tool would: only to a caller who may call it."""
+    return allowed(tool, request.settings, request.caller, request.backend)
+
+
+async def _guard(request: RequestState, uri: str, read: Callable[[], Awaitable[T]], tool: str) -> T:
+    """Failures as resource errors: not-found as -32602 with what to do, the rest worded as for tools. A caller
+    who may not call `tool` (the one that reads the same) gets what a missing resource gets."""
+    if not may(request, tool):
+        raise ResourceNotFoundError(f"Unknown resource {uri}.")
     try:
         return await read()
     except errors.NotFound as exc:
@@ -58,7 +67,7 @@ async def agents_index(ctx: Ctx, cursor: str = "") -> str:
         page = await request.implementation("agents").list_agents(limit=PAGE, cursor=cursor or None)
         return _json(page, request)
 
-    return await _guard(request, AGENTS_URI, read)
+    return await _guard(request, AGENTS_URI, read, "list_agents")
 
 
 async def agent_resource(ctx: Ctx, agent_id: str) -> str:
@@ -67,7 +76,7 @@ async def agent_resource(ctx: Ctx, agent_id: str) -> str:
     async def read() -> str:
         return _json(await request.implementation("agents").agent_context(agent_id), request)
 
-    return await _guard(request, agent_uri(agent_id), read)
+    return await _guard(request, agent_uri(agent_id), read, "get_agent")
 
 
 async def agent_block(ctx: Ctx, agent_id: str, label: str) -> str:
@@ -77,7 +86,7 @@ async def agent_block(ctx: Ctx, agent_id: str, label: str) -> str:
         text: str = await request.implementation("memory").block_text(agent_id, label, None)
         return text
 
-    return await _guard(request, f"{agent_uri(agent_id)}/blocks/{label}", read)
+    return await _guard(request, f"{agent_uri(agent_id)}/blocks/{label}", read, "get_block")
 
 
 async def block_resource(ctx: Ctx, block_id: str) -> str:
@@ -87,7 +96,31 @@ async def block_resource(ctx: Ctx, block_id: str) -> str:
         text: str = await request.implementation("memory").block_text(None, None, block_id)
         return text
 
-    return await _guard(request, block_uri(block_id), read)
+    return await _guard(request, block_uri(block_id), read, "get_block")
+
+
+async def readable(request: RequestState, uri: str) -> bool:
+    """Whether this caller could read `uri` now: what a subscription to it is allowed on (its updates say
+    when another caller changes it, so they are as private as what it holds)."""
+    from urllib.parse import unquote
+
+    path = uri.removeprefix("letta://")
+    parts = path.split("?", 1)[0].split("/")
+    try:
+        if parts == ["agents"]:
+            return may(request, "list_agents")
+        if len(parts) == 2 and parts[0] == "agents" and may(request, "get_agent"):
+            await request.implementation("agents").agent_context(unquote(parts[1]))
+            return True
+        if len(parts) == 4 and parts[0] == "agents" and parts[2] == "blocks" and may(request, "get_block"):
+            await request.implementation("memory").block_text(unquote(parts[1]), unquote(parts[3]), None)
+            return True
+        if len(parts) == 2 and parts[0] == "blocks" and may(request, "get_block"):
+            await request.implementation("memory").block_text(None, None, unquote(parts[1]))
+            return True
+    except Exception:  # noqa: BLE001 — missing, out of scope or unreachable: not subscribed, never leaked
+        return False
+    return False
 
 
 RESOURCES: tuple[tuple[Callable[..., Awaitable[str]], dict[str, Any]], ...] = (
@@ -152,19 +185,19 @@ async def complete(
     """Suggestions for agent ids/names, block labels and block ids, from what Letta holds."""
     value = argument.value.strip()
     values: list[str] = []
-    if argument.name in ("agent_id", "agent"):
+    if argument.name in ("agent_id", "agent") and may(request, "list_agents"):
         values = await request.implementation("agents").agent_names(value)
-    elif argument.name == "label":
+    elif argument.name == "label" and may(request, "list_blocks"):
         agent = (context.arguments or {}).get("agent_id") if context else None
         if agent:
             try:
                 values = await request.implementation("memory").labels(agent, value)
             except Exception:  # noqa: BLE001 — no suggestions for an agent that does not resolve
                 return Completion(values=[])
-    elif argument.name == "block_id":
+    elif argument.name == "block_id" and may(request, "get_block"):
         values = await request.implementation("memory").block_ids(value)
     unique = list(dict.fromkeys(v for v in values if v))
     return Completion(values=unique[:100], total=len(unique), has_more=len(unique) > 100)
 
 
-__all__ = ["complete", "register_resources"]
+__all__ = ["complete", "may", "readable", "register_resources"]

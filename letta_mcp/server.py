@@ -18,16 +18,22 @@ import anyio
 from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.subscriptions import ListenHandler
+from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ToolsListChanged
 from mcp.types import (
+    INVALID_PARAMS,
     CallToolResult,
     CompleteRequestParams,
     CompleteResult,
+    EmptyResult,
     InputRequiredResult,
     ListToolsResult,
     PaginatedRequestParams,
     SetLevelRequestParams,
     SubscribeRequestParams,
+    SubscriptionsListenRequestParams,
+    SubscriptionsListenResult,
     UnsubscribeRequestParams,
 )
 from mcp.types import Resource as MCPResource
@@ -41,12 +47,12 @@ from letta_mcp.config import Settings, backend_kind, shown_url
 from letta_mcp.exposed import ASK, ExposedTools
 from letta_mcp.prompts import register_prompts
 from letta_mcp.registry import LazyTools
-from letta_mcp.resources import complete, register_resources
+from letta_mcp.resources import complete, readable, register_resources
 from letta_mcp.state import AppContext, Backend, RequestState, request_state
 from letta_mcp.subscriptions import connection_of
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.uris import AGENTS_URI
-from letta_mcp.visibility import visible
+from letta_mcp.visibility import allowed, visible
 
 if TYPE_CHECKING:
     from letta_mcp.backends.rest import AsyncLetta
@@ -114,13 +120,15 @@ class LettaServer(MCPServer[AppContext]):
 
     def allows(self, request: RequestState, name: str) -> bool:
         """Whether this caller may see and call fixed tool `name` (see `visibility`)."""
-        spec = TOOLS_BY_NAME.get(name)
-        if spec is None:
+        if name not in TOOLS_BY_NAME:
             return True  # not one of ours: the SDK answers "unknown tool"
-        return visible(spec, request.settings, request.caller, request.backend)
+        return allowed(name, request.settings, request.caller, request.backend)
 
     def serves_ask(self, request: RequestState) -> bool:
         return visible(ASK, request.settings, request.caller, request.backend)
+
+    async def exposes(self, request: RequestState, agent_id: str) -> bool:
+        return self.serves_ask(request) and await self.exposed.exposes(request, agent_id)
 
     async def _list_tools(self, ctx: Any, params: Any) -> ListToolsResult:
         request = request_state(ctx)
@@ -188,7 +196,25 @@ class LettaServer(MCPServer[AppContext]):
         low.create_initialization_options = with_list_changed  # type: ignore[method-assign]
         tasks.Tasks(self).install()
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
-        low.add_request_handler("resources/subscribe", SubscribeRequestParams, subscriptions.on_subscribe)
+        listen = ListenHandler(self._subscriptions)
+
+        async def on_subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
+            if not await readable(request_state(ctx), str(params.uri)):
+                raise MCPError(code=INVALID_PARAMS, message=f"Unknown resource {params.uri}.")
+            return await subscriptions.on_subscribe(ctx, params)
+
+        async def on_listen(ctx: Any, params: SubscriptionsListenRequestParams) -> SubscriptionsListenResult:
+            # Only what this caller could read: another scope's block updates say when it is being edited.
+            wanted = params.notifications.resource_subscriptions or []
+            request = request_state(ctx)
+            kept = [uri for uri in wanted if await readable(request, uri)]
+            if len(kept) != len(wanted):
+                honored = params.notifications.model_copy(update={"resource_subscriptions": kept or None})
+                params = params.model_copy(update={"notifications": honored})
+            return await listen(ctx, params)
+
+        low.add_request_handler("subscriptions/listen", SubscriptionsListenRequestParams, on_listen)
+        low.add_request_handler("resources/subscribe", SubscribeRequestParams, on_subscribe)
         low.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, subscriptions.on_unsubscribe)
         low.add_request_handler("logging/setLevel", SetLevelRequestParams, subscriptions.on_set_level)
 

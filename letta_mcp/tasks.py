@@ -47,6 +47,7 @@ from letta_mcp.registry import build
 from letta_mcp.state import RequestState, request_state
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import PREFIX
+from letta_mcp.visibility import read_only
 
 
 class Served(Protocol):
@@ -59,6 +60,10 @@ class Served(Protocol):
     def allows(self, request: RequestState, name: str) -> bool: ...
 
     def serves_ask(self, request: RequestState) -> bool: ...
+
+    async def exposes(self, request: RequestState, agent_id: str) -> bool:
+        """Whether one of this caller's ask_ tools talks to `agent_id`."""
+        ...
 
 
 POLL_MS = 1000
@@ -310,15 +315,35 @@ class Tasks:
         return answer.structured_content
 
     async def _call(self, ctx: Any, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-        """Run `tool` for this caller, as a tools/call of it would (its scope checks and error wording)."""
+        """Run `tool` (get_run, cancel_run) for this caller, as a tools/call of it would: its visibility, scope
+        checks and error wording. A caller who may not call it but has ask_ tools follows, and (unless
+        read-only) cancels, the runs of the agents its ask_ tools talk to, and no others."""
         server = self.server
         request = request_state(ctx)
-        if not (server.allows(request, "send_message") or server.serves_ask(request)):
-            raise MCPError(code=METHOD_NOT_FOUND, message="Method not found")
-        built = server.tools.get_tool(tool)
-        if built is None:  # only ask_ tools are served: their runs are still the caller's to follow
-            built = self._own.get(tool) or self._own.setdefault(tool, build(TOOLS_BY_NAME[tool]))
         context = Context(request_context=ctx, mcp_server=server, subscriptions=server._subscriptions)  # type: ignore[arg-type]
+        if server.allows(request, tool):
+            return await self._run(server.tools.get_tool(tool) or self._built(tool), arguments, context)
+        asks = server.serves_ask(request) and (tool == "get_run" or not read_only(request.settings, request.caller))
+        if not asks:
+            raise MCPError(code=METHOD_NOT_FOUND, message="Method not found")
+        run_id = str(arguments.get("run_id") or "")
+        seen = await self._run(self._built("get_run"), {"run_id": run_id}, context)
+        owner = (seen.structured_content or {}).get("agent_id") if not seen.is_error else None
+        if not owner or not await server.exposes(request, str(owner)):
+            raise MCPError(
+                code=INVALID_PARAMS, message=f"No task for run {run_id!r} here: task ids come from tools/call."
+            )
+        return (
+            seen
+            if tool == "get_run" and arguments == {"run_id": run_id}
+            else await self._run(self._built(tool), arguments, context)
+        )
+
+    def _built(self, tool: str) -> Tool:
+        """A fixed tool this server does not list for everyone (only ask_ tools are served, say)."""
+        return self._own.get(tool) or self._own.setdefault(tool, build(TOOLS_BY_NAME[tool]))
+
+    async def _run(self, built: Tool, arguments: dict[str, Any], context: Any) -> CallToolResult:
         try:
             result = await built.run(arguments, context, convert_result=True)
         except ToolError as exc:

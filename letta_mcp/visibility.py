@@ -16,6 +16,7 @@ from letta_mcp.callers import Caller
 from letta_mcp.config import Settings
 from letta_mcp.contract import ToolSpec
 from letta_mcp.scope import LETTA_WIDE
+from letta_mcp.toolsets import TOOLS_BY_NAME
 
 
 class Serves(Protocol):
@@ -46,4 +47,11 @@ def visible(spec: ToolSpec, settings: Settings, caller: Caller, backend: Serves)
     return backend.serves(spec.name)
 
 
-__all__ = ["read_only", "toolsets_of", "visible"]
+def allowed(name: str, settings: Settings, caller: Caller, backend: Serves) -> bool:
+    """Whether the caller may call fixed tool `name`. Every way to reach a tool's effect asks this: tools/call,
+    tasks/* (get_run, cancel_run), resources (get_agent, get_block), subscriptions and completions."""
+    spec = TOOLS_BY_NAME.get(name)
+    return spec is not None and visible(spec, settings, caller, backend)
+
+
+__all__ = ["allowed", "read_only", "toolsets_of", "visible"]

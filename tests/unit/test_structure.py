@@ -165,3 +165,31 @@ async def test_two_servers_in_one_process_keep_their_own_tools() -> None:
         assert names_b == ["list_agents", "get_agent", "list_models"]
         refused = await a.call_tool("get_agent", {"agent": "x"})
         assert refused.is_error, "a tool of the other server's toolset is not callable here"
+
+
+SCOPE_RULES = ("holds", "holds_tool", "refuse_foreign", "scope_tags", "in_scope", "agent_record", "resolve_agent")
+"""What `backends.scoped.Scoped` decides for every backend: no backend may have its own copy."""
+
+
+@pytest.mark.parametrize("backend_name", ["rest", "app"])
+def test_every_backend_keeps_the_scope_rules_of_the_one_base(backend_name: str) -> None:
+    import importlib
+
+    from letta_mcp.backends.scoped import Scoped
+
+    implementations = importlib.import_module(f"letta_mcp.backends.{backend_name}")._IMPLEMENTATIONS
+    for target in implementations.values():
+        module, _, name = target.partition(":")
+        implementation = getattr(importlib.import_module(module), name)
+        assert Scoped in implementation.__mro__, f"{name} does not take its scope rules from Scoped"
+        for rule in SCOPE_RULES:
+            owner = next(c for c in implementation.__mro__ if rule in c.__dict__)
+            assert owner is Scoped, f"{owner.__name__} has its own {rule}: the scope rule must live once"
+    for module, path in MODULES.items():
+        if module.startswith(f"letta_mcp.backends.{backend_name}"):
+            defined = {
+                n.name
+                for n in ast.walk(ast.parse(path.read_text()))
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            }
+            assert not defined & set(SCOPE_RULES), (module, defined & set(SCOPE_RULES))

@@ -85,6 +85,9 @@ class AppBackend:
         self.turns = Turns()
         self.socket.listen(self.turns.on_frame)
         self.block_locks = KeyedLocks()
+        self.thread_locks = KeyedLocks()
+        self.own_threads: dict[str, str] = {}
+        """Behind authentication: agent id → its own letta-mcp thread (see `AppBase.own_thread`)."""
         self.socket.listen(self._on_push)
         self.on_memory_changed: list[MemoryChanged] = []
         self._models: tuple[float, list[tuple[str, int | None]]] | None = None

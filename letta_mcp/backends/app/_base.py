@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
+from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app.memfs import MemoryFile, parse
 from letta_mcp.backends.app.socket import AppServerError, AppSocket
 from letta_mcp.backends.app.turns import Turns
+from letta_mcp.backends.scoped import Scoped, no_conversation
 from letta_mcp.config import Settings
-from letta_mcp.errors import InvalidInput, NotFound
 from letta_mcp.locks import KeyedLocks
 from letta_mcp.models import AgentSummary, BlockSummary
 from letta_mcp.state import RequestState
@@ -19,6 +20,8 @@ ALL_AGENTS = 1000
 filtered here; local agents number in the tens."""
 INTERNAL_TAGS = ("git-memory-enabled", "origin:letta-code")
 """Tags the App Server adds for itself."""
+OWN_THREAD = "letta-mcp"
+"""The summary of an agent's own thread behind authentication (see `AppBase.own_thread`)."""
 
 
 class Connection(Protocol):
@@ -26,6 +29,8 @@ class Connection(Protocol):
     socket: AppSocket
     turns: Turns
     block_locks: KeyedLocks
+    thread_locks: KeyedLocks
+    own_threads: dict[str, str]
 
     async def models(self) -> list[tuple[str, int | None]]: ...
 
@@ -56,7 +61,7 @@ def block_summary(f: MemoryFile) -> BlockSummary:
     return BlockSummary(label=f.label, id=f.path, description=f.description, chars=len(f.body))
 
 
-class AppBase:
+class AppBase(Scoped[dict[str, Any]]):
     """A toolset's App Server implementation, bound to one request."""
 
     def __init__(self, request: RequestState) -> None:
@@ -65,18 +70,26 @@ class AppBase:
         self.backend = cast(Connection, request.backend)
         self.socket = self.backend.socket
 
-    @property
-    def scope(self) -> str | None:
-        return self.request.scope_tag
+    # How the scope rules (`Scoped`) fetch on the App Server.
 
-    def scope_tags(self, tags: list[str] | None = None) -> list[str] | None:
-        scope = self.scope
-        if scope is None:
-            return tags
-        return [*(t for t in tags or [] if t != scope), scope]
+    def is_agent_id(self, ref: str) -> bool:
+        return ref.startswith("agent-")
 
-    def in_scope(self, a: dict[str, Any]) -> bool:
-        return self.scope is None or self.scope in (a.get("tags") or [])
+    async def fetch_agent(self, agent_id: str) -> dict[str, Any] | None:
+        try:
+            found = (await self.socket.request("agent_retrieve", agent_id=agent_id)).get("agent")
+        except AppServerError:
+            return None
+        return found if isinstance(found, dict) else None
+
+    async def agents_named(self, name: str) -> list[dict[str, Any]]:
+        return [a for a in await self.agents() if a.get("name") == name]
+
+    def agent_tags(self, agent: dict[str, Any]) -> list[str]:
+        return tags_of(agent)
+
+    def agent_id_of(self, agent: dict[str, Any]) -> str:
+        return str(agent["id"])
 
     async def agents(self) -> list[dict[str, Any]]:
         """Every agent this caller may see, newest first."""
@@ -85,29 +98,7 @@ class AppBase:
 
     async def agent(self, ref: str) -> dict[str, Any]:
         """An agent by id or exact name, as the App Server has it; out of scope reads as not found."""
-        ref = ref.strip()
-        if ref.startswith("agent-"):
-            try:
-                found = (await self.socket.request("agent_retrieve", agent_id=ref)).get("agent")
-            except AppServerError:
-                found = None
-            if not isinstance(found, dict) or not self.in_scope(found):
-                raise NotFound(f"Not found: agent {ref}. Call list_agents to see the agents you can use.")
-            return found
-        matches = [a for a in await self.agents() if a.get("name") == ref]
-        if not matches:
-            raise NotFound(f"No agent named {ref!r}. Call list_agents to see the agents and their ids.")
-        if len(matches) > 1:
-            ids = ", ".join(a["id"] for a in matches)
-            raise InvalidInput(f"Several agents are named {ref!r} ({ids}): pass the id instead of the name.")
-        return matches[0]
-
-    async def resolve_agent(self, ref: str) -> str:
-        """An agent's id. An id is taken as it is when no scope must be checked (a wrong one fails on use)."""
-        ref = ref.strip()
-        if ref.startswith("agent-") and self.scope is None:
-            return ref
-        return str((await self.agent(ref))["id"])
+        return await self.agent_record(ref)
 
     async def memory(self, agent_id: str) -> list[MemoryFile]:
         """The agent's memory files (Markdown only), as committed or staged on disk."""
@@ -120,7 +111,8 @@ class AppBase:
 
     async def thread(self, agent_id: str, conversation: str | None, *, start: bool) -> str:
         """The conversation a call uses: the one given (it must be the agent's), this session's
-        (LETTA_MCP_CONVERSATION=per-session; made when `start`), or "default"."""
+        (LETTA_MCP_CONVERSATION=per-session; made when `start`), or the agent's default thread: "default",
+        or behind authentication the agent's own letta-mcp thread (see `own_thread`)."""
         if conversation:
             conversation = conversation.strip()
             if conversation != "default":
@@ -131,13 +123,11 @@ class AppBase:
                 except AppServerError:
                     found = None
                 if not isinstance(found, dict) or found.get("agent_id") != agent_id:
-                    raise NotFound(
-                        f"Agent {agent_id} has no conversation {conversation!r}. Call list_conversations to see its "
-                        "conversations, or omit conversation for its default thread."
-                    )
-            return conversation
+                    raise no_conversation(agent_id, conversation)
+                return conversation
+            return await self.own_thread(agent_id, start=start)
         if self.settings.conversation != "per-session":
-            return "default"
+            return await self.own_thread(agent_id, start=start)
         existing = self.request.session_thread(agent_id)
         if existing is not None or not start:
             return existing or "default"
@@ -147,3 +137,35 @@ class AppBase:
         conversation_id = str(made["conversation"]["id"])
         self.request.remember_session_thread(agent_id, conversation_id)
         return conversation_id
+
+    async def own_thread(self, agent_id: str, *, start: bool) -> str:
+        """An agent's default thread. For the person at this machine: its "default" conversation, the one
+        Letta Code shows. Behind authentication: a conversation of the agent's own made by letta-mcp (found
+        again by its summary), because the App Server runs one turn at a time across all agents' default
+        conversations, so one team's waiting turn would hold up every other team's."""
+        if not workspace.shared(self.settings):
+            return "default"
+        known = self.backend.own_threads.get(agent_id)
+        if known is not None:
+            return known
+        async with self.backend.thread_locks.hold(agent_id):
+            known = self.backend.own_threads.get(agent_id)
+            if known is not None:
+                return known
+            listed = (await self.socket.request("conversation_list", query={"agent_id": agent_id})).get(
+                "conversations"
+            ) or []
+            ours = sorted(
+                (c for c in listed if isinstance(c, dict) and c.get("summary") == OWN_THREAD),
+                key=lambda c: str(c.get("created_at") or ""),
+            )
+            if ours:
+                found = str(ours[0]["id"])
+            elif not start:
+                return "default"  # nothing said through this endpoint yet: the agent's history so far
+            else:
+                body = {"agent_id": agent_id, "summary": OWN_THREAD}
+                made = await self.socket.request("conversation_create", body=body)
+                found = str(made["conversation"]["id"])
+            self.backend.own_threads[agent_id] = found
+            return found

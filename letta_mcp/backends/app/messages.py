@@ -9,13 +9,13 @@ The App Server runs an agent's tools itself. A tool that needs the user's approv
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from typing import Any, Literal
 
 import anyio
 
+from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app._base import AppBase
 from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
@@ -104,7 +104,7 @@ class AppMessages(AppBase, Messages):
         other = next((t for t in self.backend.turns.running() if t.conversation == thread == "default"), None)
         if other is not None:
             raise InvalidInput(busy_default(other.handle))
-        runtime = await self._runtime(agent_id, thread)
+        runtime = await self._runtime(agent_id, thread, await workspace.working_directory(self.request))
         turn = self.backend.turns.start(agent_id, thread)
         try:
             await self._send(runtime, message)
@@ -136,13 +136,13 @@ class AppMessages(AppBase, Messages):
                     raise
                 await anyio.sleep(0.2 * 2**attempt)
 
-    async def _runtime(self, agent_id: str, conversation: str) -> dict[str, Any]:
+    async def _runtime(self, agent_id: str, conversation: str, cwd: str) -> dict[str, Any]:
         started = await self.socket.request(
             "runtime_start",
             agent_id=agent_id,
             conversation_id=conversation,
-            cwd=os.getcwd(),
-            mode="standard",
+            cwd=cwd,
+            mode=workspace.mode(self.settings),
             client_info=CLIENT_INFO,
             wait_for_replay=True,
         )
@@ -210,21 +210,23 @@ class AppMessages(AppBase, Messages):
         with anyio.move_on_after(ABORT_WAIT):
             await turn.finished.wait()
 
-    async def get_run(
-        self, run_id: str, wait_seconds: float = 0, include_reasoning: bool = False, include_tool_calls: bool = False
-    ) -> Reply:
+    async def _turn(self, run_id: str) -> Turn:
+        """A turn of this process, if the caller's: another scope's reads exactly as a missing one."""
         turn = self.backend.turns.get(run_id)
         if turn is None:
             raise unknown_run(run_id)
-        await self.agent(turn.agent_id)
+        await self.check_run_owner(turn.agent_id, unknown_run(run_id))
+        return turn
+
+    async def get_run(
+        self, run_id: str, wait_seconds: float = 0, include_reasoning: bool = False, include_tool_calls: bool = False
+    ) -> Reply:
+        turn = await self._turn(run_id)
         wait = min(wait_seconds, self.settings.wait_seconds)
         return await self.follow(turn, wait, Detail(include_reasoning, include_tool_calls))
 
     async def cancel_run(self, run_id: str) -> Reply:
-        turn = self.backend.turns.get(run_id)
-        if turn is None:
-            raise unknown_run(run_id)
-        await self.agent(turn.agent_id)
+        turn = await self._turn(run_id)
         if not turn.finished.is_set():
             await self._abort(turn, quietly=False)
         return self._outcome(turn, 0, Detail()) if turn.status != "failed" else turn.reply(Detail())

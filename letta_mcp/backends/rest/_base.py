@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from letta_mcp import scope as scope_rule
+from letta_mcp.backends.scoped import Scoped, no_conversation, out_of_scope
 from letta_mcp.batches import Batches
 from letta_mcp.config import Settings
 from letta_mcp.errors import InvalidInput, NotFound
@@ -111,12 +111,7 @@ MULTI_AGENT_TOOLS = frozenset(
 """Letta's built-in tools through which one agent messages others (by id, or every agent with some tags)."""
 
 
-def out_of_scope(what: str) -> NotFound:
-    """What a caller reads for something outside its scope: the same as for something that does not exist."""
-    return NotFound(f"Not found in Letta: {what}. Call list_agents to see the agents you can use.")
-
-
-class RestBase:
+class RestBase(Scoped[Any]):
     """A toolset's REST implementation, bound to one request."""
 
     def __init__(self, request: RequestState) -> None:
@@ -128,34 +123,6 @@ class RestBase:
     def letta(self) -> AsyncLetta:
         """The caller's Letta client (made, and letta-client imported, on first use)."""
         return self.backend.client_for(request=self.request)
-
-    @property
-    def scope(self) -> str | None:
-        return self.request.scope_tag
-
-    def scope_tags(self, tags: list[str] | None = None) -> list[str] | None:
-        """`tags` plus the caller's scope tag, if it has one."""
-        scope = self.scope
-        if scope is None:
-            return tags
-        return [*(t for t in tags or [] if t != scope), scope]
-
-    def holds(self, tags: Iterable[str] | None) -> bool:
-        """Whether an agent with `tags` is in this caller's scope (see `letta_mcp.scope`)."""
-        return scope_rule.holds(self.scope, self.request.caller.other_scopes, tags)
-
-    def holds_tool(self, tags: Iterable[str] | None) -> bool:
-        """A tool another scope made (it carries that scope's tag) is not this caller's to attach."""
-        return not scope_rule.foreign(self.scope, self.request.caller.other_scopes, tags)
-
-    def refuse_foreign(self, tags: Iterable[str] | None) -> None:
-        """Refuse tags that would put an agent in another scope (see `letta_mcp.scope`)."""
-        bad = scope_rule.foreign(self.scope, self.request.caller.other_scopes, tags)
-        if bad:
-            raise InvalidInput(
-                f"tags {', '.join(repr(t)[:80] for t in bad[:5])} name another scope than yours ({self.scope!r}): "
-                "leave them out. Nothing was changed."
-            )
 
     def refuse_multi_agent(self, tools: Iterable[str] | None) -> None:
         """Letta's multi-agent tools let an agent message agents by id or tag, beyond any scope: a scoped
@@ -173,48 +140,38 @@ class RestBase:
         """The run `run_id`, if this caller's: a missing run and another scope's read the same, naming no agent."""
         import letta_client as lc
 
+        missing = NotFound(f"Not found: run {run_id}. Runs come from send_message; list_messages shows an agent's.")
         try:
             run = await self.letta.runs.retrieve(run_id)
-            if self.scope is not None:
-                await self.check_agent_scope(run.agent_id)
-        except (lc.NotFoundError, lc.UnprocessableEntityError, NotFound):
-            raise NotFound(
-                f"Not found in Letta: run {run_id}. Runs come from send_message; list_messages shows an agent's."
-            ) from None
+        except (lc.NotFoundError, lc.UnprocessableEntityError):
+            raise missing from None
+        await self.check_run_owner(run.agent_id, missing)
         return run
 
-    async def resolve_agent(self, agent: str) -> str:
-        """An agent's id from its id or exact name, with an actionable error when there is none or several.
+    # How the scope rules (`Scoped`) fetch on Letta's REST API.
 
-        A caller scoped to a tag sees only agents with that tag: any other agent does not exist for it.
-        """
-        agent = agent.strip()
-        if not agent:  # Letta reads an empty name as no filter at all: it would match every agent
-            raise InvalidInput("agent is empty: pass an agent's id or exact name (see list_agents).")
-        if looks_like_id(agent, "agent"):
-            if self.scope is not None:
-                await self.check_agent_scope(agent)
-            return agent
-        page = await self.letta.agents.list(
-            name=agent, limit=3, **given(tags=self.scope_tags(), include=["agent.tags"] if self.scope else None)
-        )
-        matches = [a for a in page.items if self.holds(a.tags)]
-        if not matches:
-            raise NotFound(f"No agent named {agent!r}. Call list_agents to see the agents and their ids.")
-        if len(matches) > 1:
-            ids = ", ".join(a.id for a in matches)
-            raise InvalidInput(f"Several agents are named {agent!r} ({ids}): pass the id instead of the name.")
-        return str(matches[0].id)
+    def is_agent_id(self, ref: str) -> bool:
+        return looks_like_id(ref, "agent")
 
-    async def check_agent_scope(self, agent_id: str) -> None:
+    async def fetch_agent(self, agent_id: str) -> Any:
         import letta_client as lc
 
         try:
-            found = await self.letta.agents.retrieve(agent_id, include=["agent.tags"])
-        except lc.NotFoundError:
-            raise out_of_scope(f"agent {agent_id}") from None
-        if not self.holds(found.tags):
-            raise out_of_scope(f"agent {agent_id}")
+            return await self.letta.agents.retrieve(agent_id, include=["agent.tags"])
+        except (lc.NotFoundError, lc.UnprocessableEntityError):
+            return None
+
+    async def agents_named(self, name: str) -> list[Any]:
+        page = await self.letta.agents.list(
+            name=name, limit=3, **given(tags=self.scope_tags(), include=["agent.tags"] if self.scope else None)
+        )
+        return list(page.items)
+
+    def agent_tags(self, agent: Any) -> list[str]:
+        return list(agent.tags or [])
+
+    def agent_id_of(self, agent: Any) -> str:
+        return str(agent.id)
 
     async def thread(self, agent_id: str, conversation: str | None, *, start: bool) -> str | None:
         """The conversation a call about `agent_id` uses: the one given (it must be the agent's), this client
@@ -229,10 +186,7 @@ class RestBase:
             except (lc.NotFoundError, lc.UnprocessableEntityError):
                 found = None
             if found is None or found.agent_id != agent_id:
-                raise NotFound(
-                    f"Agent {agent_id} has no conversation {conversation!r}. Call list_conversations to see its "
-                    "conversations, or omit conversation for its default thread."
-                )
+                raise no_conversation(agent_id, conversation)
             return conversation
         if self.settings.conversation != "per-session":
             return None

@@ -1,0 +1,117 @@
+"""Where an App Server runtime runs, and what its agent's device tools may do there without asking.
+
+Letta Code's agents carry device tools (Read, Bash, Write, ...) that run on the App Server's machine. For
+the person at their own machine (no authentication: stdio, or HTTP on loopback) that is the point: the
+runtime uses Letta Code's `standard` permission mode (reads in the working directory run, the rest asks)
+in the client's own project folder (its first MCP root, else letta-mcp's working directory).
+
+An endpoint with authentication serves other people, who must not reach the host through an agent: its
+runtimes use the `strict` mode, where every tool call asks for approval (and letta-mcp never approves on
+anyone's behalf), in a working directory of each scope's own under `LETTA_MCP_APP_WORKSPACES`, never
+letta-mcp's. Leaving the device tools out instead would also take away the agent's memory tools,
+which `strict` keeps behind the same question.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import weakref
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import anyio
+
+from letta_mcp.config import Settings
+from letta_mcp.state import RequestState
+from letta_mcp.subscriptions import connection_of
+
+logger = logging.getLogger(__name__)
+
+LOCAL_MODE = "standard"
+SHARED_MODE = "strict"
+ROOTS_WAIT = 2.0
+"""How long the client's answer to roots/list may take before letta-mcp's own directory is used."""
+
+_roots: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
+"""Per client connection: its first root as a local path (None: it gave none)."""
+
+
+def shared(settings: Settings) -> bool:
+    """Whether this endpoint serves callers other than the person at this machine."""
+    return settings.auth != "none"
+
+
+def mode(settings: Settings) -> str:
+    return SHARED_MODE if shared(settings) else LOCAL_MODE
+
+
+def workspaces(settings: Settings) -> Path:
+    if settings.app_workspaces:
+        return Path(settings.app_workspaces).expanduser()
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "letta-mcp" / "workspaces"
+
+
+def folder_name(request: RequestState) -> str:
+    """One folder per scope (a caller without one: per caller), named readably and without collisions."""
+    caller = request.caller
+    key = f"scope:{caller.agent_tag}" if caller.agent_tag else f"caller:{caller.name}"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", caller.agent_tag or caller.name).strip("._")[:48] or "caller"
+    return f"{readable}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def scope_folder(request: RequestState) -> str:
+    path = workspaces(request.settings) / folder_name(request)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return str(path)
+
+
+def _path_of(uri: str) -> str | None:
+    parts = urlsplit(uri)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = unquote(parts.path)
+    return path if os.path.isdir(path) else None
+
+
+async def client_root(request: RequestState) -> str | None:
+    """The client's first root as a local folder, asked once per connection (handshake-era clients that
+    declare roots; from 2026-07-28 roots are deprecated and a server may not ask)."""
+    ctx = request.ctx
+    if ctx is None:
+        return None
+    session = ctx.request_context.session
+    connection = connection_of(session)
+    try:
+        return _roots[connection]
+    except (KeyError, TypeError):
+        pass
+    found: str | None = None
+    capabilities = getattr(session, "client_capabilities", None)
+    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+    if getattr(capabilities, "roots", None) is not None and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+        try:
+            with anyio.fail_after(ROOTS_WAIT):
+                listed = await session.list_roots()
+            found = next((p for p in (_path_of(str(r.uri)) for r in listed.roots) if p), None)
+        except Exception:  # no root: letta-mcp's own directory, as for a client without roots
+            logger.debug("the client did not list its roots", exc_info=True)
+    with contextlib.suppress(TypeError):  # a connection that cannot be weakly held is asked each time
+        _roots[connection] = found
+    return found
+
+
+async def working_directory(request: RequestState) -> str:
+    """Where this caller's runtimes run (see the module doc)."""
+    if shared(request.settings):
+        return scope_folder(request)
+    return await client_root(request) or os.getcwd()
+
+
+__all__ = ["LOCAL_MODE", "SHARED_MODE", "client_root", "mode", "shared", "working_directory", "workspaces"]
