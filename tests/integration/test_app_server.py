@@ -451,3 +451,24 @@ async def _create_over_http(url: str) -> dict[str, Any]:
                     return {"isError": result.is_error, "structuredContent": result.structured_content}
             except Exception:  # noqa: BLE001 — not listening yet
                 await anyio.sleep(0.2)
+
+
+async def test_a_local_clients_turns_run_in_its_own_root(app_stack: AppStack, uid: str, tmp_path: Any) -> None:
+    """For the person at their machine, the agent's device tools work in the client's project (its first MCP
+    root), not wherever letta-mcp happened to start."""
+    from mcp.types import ListRootsResult, Root
+
+    project = tmp_path / "project"
+    project.mkdir()
+
+    async def roots(context: Any) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=project.as_uri(), name="project")])  # type: ignore[arg-type]
+
+    server = create_server(app_settings(app_stack))
+    async with Client(server, mode="legacy", list_roots_callback=roots) as client:
+        agent = await _agent(client, uid)
+        out = await call(client, "send_message", agent=agent["id"], message=f"where am I {uid}")
+        assert out["status"] == "completed"
+    asked = [json.dumps(r) for r in app_stack.fake_requests() if f"where am I {uid}" in json.dumps(r)]
+    assert asked, "the turn reached the model"
+    assert any(str(project) in r for r in asked), "the turn ran in the client's root"

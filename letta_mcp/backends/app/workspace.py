@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import re
+import warnings
 import weakref
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,8 @@ async def client_root(request: RequestState) -> str | None:
 
     if getattr(capabilities, "roots", None) is not None and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
         try:
-            with anyio.fail_after(ROOTS_WAIT):
+            with anyio.fail_after(ROOTS_WAIT), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # deprecated from 2026-07-28, which is never asked here
                 listed = await session.list_roots()
             found = next((p for p in (_path_of(str(r.uri)) for r in listed.roots) if p), None)
         except Exception:  # no root: letta-mcp's own directory, as for a client without roots
