@@ -199,7 +199,9 @@ class LettaServer(MCPServer[AppContext]):
         listen = ListenHandler(self._subscriptions)
 
         async def on_subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
-            if not await readable(request_state(ctx), str(params.uri)):
+            # Only letta:// URIs are ever notified: a subscription to anything else hears nothing, as before.
+            uri = str(params.uri)
+            if uri.startswith("letta://") and not await readable(request_state(ctx), uri):
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown resource {params.uri}.")
             return await subscriptions.on_subscribe(ctx, params)
 
