@@ -28,7 +28,8 @@ from letta_mcp.config import Settings
 from letta_mcp.contract import ToolSpec, toolset
 from letta_mcp.registry import Invoke, build, tool_function
 from letta_mcp.state import RequestState
-from letta_mcp.toolsets.ask import AskAgent, Exposed, name_all
+from letta_mcp.toolsets.ask import Ask, AskAgent, Exposed, name_all
+from letta_mcp.toolsets.messages import Messages
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ WARM_AFTER = 0.05
 def _asking(agent_id: str) -> Invoke:
     async def invoke(request: RequestState, arguments: dict[str, Any]) -> BaseModel:
         # Through send_message, so the agent's scope is checked at call time, not when it was listed.
-        reply: BaseModel = await request.implementation("messages").send_message(agent=agent_id, **arguments)
+        reply: BaseModel = await request.use(Messages).send_message(agent=agent_id, **arguments)
         return reply
 
     return invoke
@@ -83,7 +84,7 @@ class ExposedTools:
         return entry[1] if entry else None
 
     async def refresh(self, request: RequestState) -> list[Exposed]:
-        exposed = name_all(await request.implementation("ask").exposed_agents())
+        exposed = name_all(await request.use(Ask).exposed_agents())
         self._cache[request.cache_key] = (time.monotonic(), exposed)
         live = set(exposed)
         for stale in [e for e in self._tools if e not in live]:

@@ -31,7 +31,7 @@ from letta_mcp.errors import InvalidInput
 from letta_mcp.models import Out, fit
 from letta_mcp.schema import advertised, shallow
 from letta_mcp.state import Backend, Ctx, RequestState, app
-from letta_mcp.toolsets import TOOLS
+from letta_mcp.toolsets import BY_NAME, TOOLS
 from letta_mcp.visibility import visible
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ def default_invoke(spec: ToolSpec) -> Invoke:
     """Call the method of the same name on the backend's implementation of the tool's toolset."""
 
     async def invoke(request: RequestState, arguments: dict[str, Any]) -> BaseModel:
-        method = getattr(request.implementation(spec.toolset), spec.name)
+        contract = BY_NAME[spec.toolset].contract
+        assert contract is not None, f"{spec.name}: a fixed tool belongs to a toolset with a contract"
+        method = getattr(request.use(contract), spec.name)
         result: BaseModel = await method(**arguments)
         return result
 

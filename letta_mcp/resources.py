@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from letta_mcp import errors
 from letta_mcp.models import fit
 from letta_mcp.state import AppContext, Ctx, RequestState, app
+from letta_mcp.toolsets.agents import Agents
+from letta_mcp.toolsets.memory import Memory
 from letta_mcp.uris import AGENTS_URI, agent_uri, block_uri
 from letta_mcp.visibility import allowed
 
@@ -64,7 +66,7 @@ async def agents_index(ctx: Ctx, cursor: str = "") -> str:
     request = app(ctx)
 
     async def read() -> str:
-        page = await request.implementation("agents").list_agents(limit=PAGE, cursor=cursor or None)
+        page = await request.use(Agents).list_agents(limit=PAGE, cursor=cursor or None)
         return _json(page, request)
 
     return await _guard(request, AGENTS_URI, read, "list_agents")
@@ -74,7 +76,7 @@ async def agent_resource(ctx: Ctx, agent_id: str) -> str:
     request = app(ctx)
 
     async def read() -> str:
-        return _json(await request.implementation("agents").agent_context(agent_id), request)
+        return _json(await request.use(Agents).agent_context(agent_id), request)
 
     return await _guard(request, agent_uri(agent_id), read, "get_agent")
 
@@ -83,7 +85,7 @@ async def agent_block(ctx: Ctx, agent_id: str, label: str) -> str:
     request = app(ctx)
 
     async def read() -> str:
-        text: str = await request.implementation("memory").block_text(agent_id, label, None)
+        text: str = await request.use(Memory).block_text(agent_id, label, None)
         return text
 
     return await _guard(request, f"{agent_uri(agent_id)}/blocks/{label}", read, "get_block")
@@ -93,7 +95,7 @@ async def block_resource(ctx: Ctx, block_id: str) -> str:
     request = app(ctx)
 
     async def read() -> str:
-        text: str = await request.implementation("memory").block_text(None, None, block_id)
+        text: str = await request.use(Memory).block_text(None, None, block_id)
         return text
 
     return await _guard(request, block_uri(block_id), read, "get_block")
@@ -110,13 +112,13 @@ async def readable(request: RequestState, uri: str) -> bool:
         if parts == ["agents"]:
             return may(request, "list_agents")
         if len(parts) == 2 and parts[0] == "agents" and may(request, "get_agent"):
-            await request.implementation("agents").agent_context(unquote(parts[1]))
+            await request.use(Agents).agent_context(unquote(parts[1]))
             return True
         if len(parts) == 4 and parts[0] == "agents" and parts[2] == "blocks" and may(request, "get_block"):
-            await request.implementation("memory").block_text(unquote(parts[1]), unquote(parts[3]), None)
+            await request.use(Memory).block_text(unquote(parts[1]), unquote(parts[3]), None)
             return True
         if len(parts) == 2 and parts[0] == "blocks" and may(request, "get_block"):
-            await request.implementation("memory").block_text(None, None, unquote(parts[1]))
+            await request.use(Memory).block_text(None, None, unquote(parts[1]))
             return True
     except Exception:  # noqa: BLE001 — missing, out of scope or unreachable: not subscribed, never leaked
         return False
@@ -186,16 +188,16 @@ async def complete(
     value = argument.value.strip()
     values: list[str] = []
     if argument.name in ("agent_id", "agent") and may(request, "list_agents"):
-        values = await request.implementation("agents").agent_names(value)
+        values = await request.use(Agents).agent_names(value)
     elif argument.name == "label" and may(request, "list_blocks"):
         agent = (context.arguments or {}).get("agent_id") if context else None
         if agent:
             try:
-                values = await request.implementation("memory").labels(agent, value)
+                values = await request.use(Memory).labels(agent, value)
             except Exception:  # noqa: BLE001 — no suggestions for an agent that does not resolve
                 return Completion(values=[])
     elif argument.name == "block_id" and may(request, "get_block"):
-        values = await request.implementation("memory").block_ids(value)
+        values = await request.use(Memory).block_ids(value)
     unique = list(dict.fromkeys(v for v in values if v))
     return Completion(values=unique[:100], total=len(unique), has_more=len(unique) > 100)
 

@@ -2,7 +2,8 @@
 
 `AppContext` lives as long as the server (settings, the backend, subscriptions, a task group).
 `RequestState` is one request's view of it: who is calling, and the backend's implementation of a
-toolset bound to this request (`implementation`). Tools never see a transport: the caller comes from
+toolset bound to this request (`use(Memory)` is a `Memory`, so mypy checks every call across the seam).
+Tools never see a transport: the caller comes from
 `callers`, whatever authenticated it.
 
 `Backend` is the seam between the tool contract and a Letta: the REST API (`backends.rest`) or the
@@ -12,7 +13,7 @@ App Server (`backends.app`), chosen once from the scheme of ``LETTA_BASE_URL``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from mcp.server.mcpserver import Context
 
@@ -21,6 +22,8 @@ from letta_mcp.callers import LOCAL, Caller, caller_of
 from letta_mcp.config import Settings
 from letta_mcp.errors import LettaMCPError
 from letta_mcp.subscriptions import Subscriptions
+
+T = TypeVar("T")
 
 
 class Backend(Protocol):
@@ -33,8 +36,8 @@ class Backend(Protocol):
         """Whether this backend carries out `tool` (a tool it cannot serve is never listed)."""
         ...
 
-    def implementation(self, toolset: str, request: RequestState) -> Any:
-        """The toolset's implementation for one request: an instance of a subclass of its contract."""
+    def implementation(self, contract: type[T], request: RequestState) -> T:
+        """The implementation of a toolset's contract for one request: an instance of a subclass of it."""
         ...
 
     def describe(self, exc: BaseException, *, tool: str, write: bool, secrets: list[str]) -> LettaMCPError | None:
@@ -108,8 +111,9 @@ class RequestState:
         self.settings = shared.settings
         self.backend = shared.backend
 
-    def implementation(self, toolset: str) -> Any:
-        return self.backend.implementation(toolset, self)
+    def use(self, contract: type[T]) -> T:
+        """The backend's implementation of `contract` (a toolset's Protocol class), bound to this request."""
+        return self.backend.implementation(contract, self)
 
     @property
     def scope_tag(self) -> str | None:

@@ -6,6 +6,8 @@ them under `letta_mcp.backends`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from letta_mcp.contract import Toolset, ToolSpec
 from letta_mcp.toolsets import (
     agent_files,
@@ -42,5 +44,8 @@ BY_NAME: dict[str, Toolset] = {t.name: t for t in TOOLSETS}
 TOOLS: tuple[ToolSpec, ...] = tuple(spec for t in TOOLSETS for spec in t.tools)
 """Every fixed tool of every toolset, in catalog order (the ask tools are made at run time)."""
 TOOLS_BY_NAME: dict[str, ToolSpec] = {spec.name: spec for spec in TOOLS}
+TOOLSET_OF: dict[type[Any], str] = {t.contract: t.name for t in TOOLSETS if t.contract is not None} | {ask.Ask: "ask"}
+"""Which toolset a contract class is (the ask toolset's tools are made at run time: its backends implement
+`ask.Ask`, which finds the exposed agents). A backend is asked for a toolset by its contract class."""
 
-__all__ = ["BY_NAME", "DEFAULT", "NAMES", "TOOLS", "TOOLSETS", "TOOLS_BY_NAME"]
+__all__ = ["BY_NAME", "DEFAULT", "NAMES", "TOOLS", "TOOLSETS", "TOOLSET_OF", "TOOLS_BY_NAME"]

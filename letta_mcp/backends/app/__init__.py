@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from letta_mcp.backends.app.memfs import label_of
 from letta_mcp.backends.app.socket import AppSocket, http_url
 from letta_mcp.backends.app.turns import Turns
+from letta_mcp.backends.shared import Cached, Implementations
 from letta_mcp.callers import Caller
 from letta_mcp.config import Settings, shown_url
 from letta_mcp.errors import LettaMCPError
@@ -52,6 +52,8 @@ SERVED = frozenset(
     }
 )
 """Every tool this backend carries out (the rest have no App Server frame)."""
+
+T = TypeVar("T")
 
 _IMPLEMENTATIONS = {
     "agents": "letta_mcp.backends.app.agents:AppAgents",
@@ -90,18 +92,14 @@ class AppBackend:
         """Behind authentication: agent id → its own letta-mcp thread (see `AppBase.own_thread`)."""
         self.socket.listen(self._on_push)
         self.on_memory_changed: list[MemoryChanged] = []
-        self._models: tuple[float, list[tuple[str, int | None]]] | None = None
-        self._classes: dict[str, type[Any]] = {}
+        self._models: Cached[list[tuple[str, int | None]]] = Cached(MODELS_SECONDS)
+        self.implementations = Implementations(_IMPLEMENTATIONS)
 
     def serves(self, tool: str) -> bool:
         return tool in SERVED
 
-    def implementation(self, toolset: str, request: RequestState) -> Any:
-        cls = self._classes.get(toolset)
-        if cls is None:
-            module, _, name = _IMPLEMENTATIONS[toolset].partition(":")
-            cls = self._classes[toolset] = getattr(importlib.import_module(module), name)
-        return cls(request)
+    def implementation(self, contract: type[T], request: RequestState) -> T:
+        return self.implementations.of(contract, request)
 
     def start(self, spawn: Callable[..., Any]) -> None:
         self.socket.attach(spawn)
@@ -111,18 +109,18 @@ class AppBackend:
 
     async def models(self) -> list[tuple[str, int | None]]:
         """The model handles the App Server offers, with their context window (cached for a minute)."""
-        now = time.monotonic()
-        if self._models is None or now - self._models[0] > MODELS_SECONDS:
+
+        async def fetch() -> list[tuple[str, int | None]]:
             answer = await self.socket.request("list_models")
             entries = answer.get("entries") or []
             available = set(answer.get("available_handles") or [])
-            found = [
+            return [
                 (str(e["handle"]), (e.get("updateArgs") or {}).get("context_window"))
                 for e in entries
                 if e.get("handle") and (not available or e["handle"] in available)
             ]
-            self._models = (now, found)
-        return self._models[1]
+
+        return await self._models.get(fetch)
 
     async def _on_push(self, frame: dict[str, Any]) -> None:
         if frame.get("type") != "memory_updated" or not self.on_memory_changed:

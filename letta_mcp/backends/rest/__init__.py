@@ -8,11 +8,10 @@ retried write could talk to an agent twice, so `registry` retries whole read-onl
 
 from __future__ import annotations
 
-import importlib
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from letta_mcp.backends.rest.client import Reader, make_letta
+from letta_mcp.backends.shared import Cached, Implementations
 from letta_mcp.batches import Batches
 from letta_mcp.callers import Caller, ClientPool
 from letta_mcp.config import Settings, shown_url
@@ -29,6 +28,8 @@ Handles = list[tuple[str, "int | None"]]
 HANDLES_SECONDS = 60.0
 NOT_SERVED = frozenset({"memory_history"})
 """Tools of the contract this backend has no API for (REST memory blocks keep no history)."""
+
+T = TypeVar("T")
 
 _IMPLEMENTATIONS = {
     "agents": "letta_mcp.backends.rest.agents:RestAgents",
@@ -67,18 +68,14 @@ class RestBackend:
         self.block_edits: Batches[Edit, tuple[str, Edited]] = Batches(self.block_locks)
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
-        self._handles: tuple[float, tuple[Handles, Handles]] | None = None
-        self._classes: dict[str, type[Any]] = {}
+        self._handles: Cached[tuple[Handles, Handles]] = Cached(HANDLES_SECONDS)
+        self.implementations = Implementations(_IMPLEMENTATIONS)
 
     def serves(self, tool: str) -> bool:
         return tool not in NOT_SERVED
 
-    def implementation(self, toolset: str, request: RequestState) -> Any:
-        cls = self._classes.get(toolset)
-        if cls is None:
-            module, _, name = _IMPLEMENTATIONS[toolset].partition(":")
-            cls = self._classes[toolset] = getattr(importlib.import_module(module), name)
-        return cls(request)
+    def implementation(self, contract: type[T], request: RequestState) -> T:
+        return self.implementations.of(contract, request)
 
     @property
     def letta(self) -> AsyncLetta:
@@ -98,14 +95,15 @@ class RestBackend:
 
     async def handles(self, letta: AsyncLetta) -> tuple[Handles, Handles]:
         """The model and embedding handles Letta offers (read again after HANDLES_SECONDS)."""
-        now = time.monotonic()
-        if self._handles is None or now - self._handles[0] > HANDLES_SECONDS:
+
+        async def fetch() -> tuple[Handles, Handles]:
             llms: Handles = [(m.handle, m.context_window) for m in await letta.models.list() if m.handle]
             embeddings: Handles = [
                 (m.handle, m.embedding_dim) for m in await letta.models.embeddings.list() if m.handle
             ]
-            self._handles = (now, (llms, embeddings))
-        return self._handles[1]
+            return llms, embeddings
+
+        return await self._handles.get(fetch)
 
     def describe(self, exc: BaseException, *, tool: str, write: bool, secrets: list[str]) -> LettaMCPError | None:
         from letta_mcp.backends.rest.errors import describe

@@ -1,0 +1,51 @@
+"""What both backends keep the same way: their toolset classes, imported on first use, and answers
+cached for a while."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from letta_mcp.toolsets import TOOLSET_OF
+
+if TYPE_CHECKING:
+    from letta_mcp.state import RequestState
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+class Implementations:
+    """A backend's implementation of each toolset it serves, as "module:Class" (imported by its first call:
+    a process nobody calls holds no more than a bare server)."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self.table = table
+        self._classes: dict[str, type[Any]] = {}
+
+    def of(self, contract: type[T], request: RequestState) -> T:
+        toolset = TOOLSET_OF[contract]
+        cls = self._classes.get(toolset)
+        if cls is None:
+            module, _, name = self.table[toolset].partition(":")
+            cls = self._classes[toolset] = getattr(importlib.import_module(module), name)
+        return cast(T, cls(request))
+
+
+class Cached(Generic[V]):
+    """One answer kept for `seconds` (what the backend offers changes rarely: model handles)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._kept: tuple[float, V] | None = None
+
+    async def get(self, fetch: Callable[[], Awaitable[V]]) -> V:
+        now = time.monotonic()
+        if self._kept is None or now - self._kept[0] > self.seconds:
+            self._kept = (now, await fetch())
+        return self._kept[1]
+
+
+__all__ = ["Cached", "Implementations"]
