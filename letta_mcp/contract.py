@@ -42,6 +42,8 @@ class Behaviour:
     destructive: bool = False
     idempotent: bool = False
     open_world: bool = False
+    task: bool = False
+    """A call may run as an MCP task (it talks to an agent, whose turn can outlast a client's patience)."""
 
 
 def declare(
@@ -52,6 +54,7 @@ def declare(
     destructive: bool = False,
     idempotent: bool = False,
     open_world: bool = False,
+    task: bool = False,
 ) -> Callable[[F], F]:
     """Declare a contract method as a tool. The method stays as it is; its class becomes a toolset.
 
@@ -61,7 +64,7 @@ def declare(
     """
 
     def mark(method: F) -> F:
-        setattr(method, _MARK, Behaviour(title, read_only, hint, destructive, idempotent, open_world))
+        setattr(method, _MARK, Behaviour(title, read_only, hint, destructive, idempotent, open_world, task))
         return method
 
     return mark
@@ -131,16 +134,26 @@ class Toolset:
     contract: type[Any] | None
     """The Protocol class declaring the tools; None for a toolset whose tools are made at run time (ask)."""
     tools: tuple[ToolSpec, ...] = field(default=())
+    template: ToolSpec | None = None
+    """For a toolset whose tools are made at run time: what each of them is (arguments, result, behaviour)."""
 
 
-def toolset(name: str, description: str, *, default: bool, contract: type[Any] | None) -> Toolset:
-    """The Toolset record for `contract`: every `@declare`d method, in the order it is written."""
+def _declared(name: str, contract: type[Any] | None) -> tuple[ToolSpec, ...]:
     tools: list[ToolSpec] = []
     for member in vars(contract).values() if contract is not None else ():
         behaviour = getattr(member, _MARK, None)
         if isinstance(behaviour, Behaviour):
             tools.append(ToolSpec(name, member, behaviour))
-    return Toolset(name, description, default, contract, tuple(tools))
+    return tuple(tools)
+
+
+def toolset(
+    name: str, description: str, *, default: bool, contract: type[Any] | None, template: type[Any] | None = None
+) -> Toolset:
+    """The Toolset record for `contract`: every `@declare`d method, in the order it is written. A toolset
+    whose tools are made at run time names instead the `template` class declaring the one they share."""
+    made = _declared(name, template)
+    return Toolset(name, description, default, contract, _declared(name, contract), made[0] if made else None)
 
 
 __all__ = ["NEEDS", "Behaviour", "ToolSpec", "Toolset", "declare", "needs", "toolset"]

@@ -25,16 +25,14 @@ from pydantic import BaseModel
 
 from letta_mcp import catalog, notify
 from letta_mcp.config import Settings
-from letta_mcp.contract import ToolSpec, toolset
+from letta_mcp.contract import ToolSpec
 from letta_mcp.registry import Invoke, build, tool_function
 from letta_mcp.state import RequestState
-from letta_mcp.toolsets.ask import Ask, AskAgent, Exposed, name_all
+from letta_mcp.toolsets.ask import ASK, Ask, Exposed, name_all
 from letta_mcp.toolsets.messages import Messages
 
 logger = logging.getLogger(__name__)
 
-ASK = toolset("ask", "", default=True, contract=AskAgent).tools[0]
-"""The spec every ask_<agent> tool shares: its arguments, result and behaviour."""
 
 Found = Callable[[], Awaitable[None]]
 

@@ -44,13 +44,14 @@ from letta_mcp import errors, notify, subscriptions, tasks
 from letta_mcp._version import __version__
 from letta_mcp.callers import NoCaller
 from letta_mcp.config import Settings, backend_kind, shown_url
-from letta_mcp.exposed import ASK, ExposedTools
+from letta_mcp.exposed import ExposedTools
 from letta_mcp.prompts import register_prompts
 from letta_mcp.registry import LazyTools
 from letta_mcp.resources import complete, readable, register_resources
 from letta_mcp.state import AppContext, Backend, RequestState, request_state
 from letta_mcp.subscriptions import connection_of
 from letta_mcp.toolsets import TOOLS_BY_NAME
+from letta_mcp.toolsets.ask import ASK, PREFIX
 from letta_mcp.uris import AGENTS_URI
 from letta_mcp.visibility import allowed, visible
 
@@ -167,7 +168,7 @@ class LettaServer(MCPServer[AppContext]):
                 raise ToolError("Not authenticated: send a valid bearer token.") from None
             if not self.allows(request, name):
                 raise ToolError(f"Unknown tool: {name}")
-            if self._tool_manager.get_tool(name) is None and name.startswith("ask_") and self.serves_ask(request):
+            if self._tool_manager.get_tool(name) is None and name.startswith(PREFIX) and self.serves_ask(request):
                 tool = await self.exposed.find(request, name)
                 if tool is not None:
                     result = await tool.run(arguments, context, convert_result=True)

@@ -46,7 +46,7 @@ from pydantic import ConfigDict, Field
 from letta_mcp.registry import build
 from letta_mcp.state import RequestState, request_state
 from letta_mcp.toolsets import TOOLS_BY_NAME
-from letta_mcp.toolsets.ask import PREFIX
+from letta_mcp.toolsets.ask import ASK, PREFIX
 from letta_mcp.visibility import read_only
 
 
@@ -108,8 +108,9 @@ class UpdateTaskRequestParams(RequestParams):
 
 
 def runs_as_task(tool: str) -> bool:
-    """The tools whose call may run as a task: the ones that talk to an agent."""
-    return tool == "send_message" or tool.startswith(PREFIX)
+    """The tools whose call may run as a task: the ones declared so (they talk to an agent)."""
+    spec = TOOLS_BY_NAME.get(tool) or (ASK if tool.startswith(PREFIX) else None)
+    return spec is not None and spec.behaviour.task
 
 
 def marked(tool: MCPTool) -> MCPTool:

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from letta_mcp.contract import declare, toolset
+from letta_mcp.contract import ToolSpec, declare, toolset
 from letta_mcp.models import Reply
 from letta_mcp.toolsets._args import ConversationRef, IncludeReasoning, IncludeToolCalls, MessageText, Wait
 
@@ -56,7 +56,7 @@ class Ask(Protocol):
 class AskAgent(Protocol):
     """The signature every ask_<agent> tool shares (the agent is bound when the tool is made)."""
 
-    @declare("Ask an agent", read_only=False, hint="letta ask agent question", open_world=True)
+    @declare("Ask an agent", read_only=False, hint="letta ask agent question", open_world=True, task=True)
     async def ask(
         self,
         message: MessageText,
@@ -130,4 +130,9 @@ TOOLSET = toolset(
     "(LETTA_MCP_EXPOSE_TAG) or named in LETTA_MCP_EXPOSE_AGENTS.",
     default=True,
     contract=None,
+    template=AskAgent,
 )
+if TOOLSET.template is None:  # pragma: no cover — declared just above
+    raise RuntimeError("the ask toolset declares its template")
+ASK: ToolSpec = TOOLSET.template
+"""The spec every ask_<agent> tool shares: its arguments, result and behaviour."""

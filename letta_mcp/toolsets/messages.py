@@ -26,7 +26,13 @@ Role = Literal["user", "assistant", "reasoning", "tool_call", "tool_return", "sy
 class Messages(Protocol):
     """The contract of the `messages` toolset."""
 
-    @declare("Send a message to an agent", read_only=False, hint="letta message chat talk to agent", open_world=True)
+    @declare(
+        "Send a message to an agent",
+        read_only=False,
+        hint="letta message chat talk to agent",
+        open_world=True,
+        task=True,
+    )
     async def send_message(
         self,
         agent: AgentRef,
