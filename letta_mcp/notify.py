@@ -13,7 +13,8 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
-from letta_mcp.subscriptions import Subscriptions, connection_of
+from letta_mcp.sdk import connection_of
+from letta_mcp.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
 

@@ -176,13 +176,14 @@ class LazyTools(ToolManager):
 
     def __init__(self, settings: Settings, backend: Backend) -> None:
         super().__init__()
+        self._built: dict[str, Tool] = {}
         self.toolsets = served_toolsets(settings, LOCAL, backend)
         self.specs = {spec.name: spec for spec in TOOLS if visible(spec, settings, LOCAL, backend)}
 
     def get_tool(self, name: str) -> Tool | None:
-        tool = self._tools.get(name)
+        tool = self._built.get(name)
         if tool is None and name in self.specs:
-            tool = self._tools[name] = build(self.specs[name], toolsets=self.toolsets)
+            tool = self._built[name] = build(self.specs[name], toolsets=self.toolsets)
         return tool
 
     def list_tools(self) -> list[Tool]:

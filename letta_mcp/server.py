@@ -18,7 +18,8 @@ import anyio
 from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.subscriptions import ListenHandler
+from mcp.server.models import InitializationOptions
+from mcp.server.subscriptions import ListenHandler, SubscriptionBus
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ToolsListChanged
 from mcp.types import (
@@ -40,7 +41,7 @@ from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
-from letta_mcp import errors, notify, subscriptions, tasks
+from letta_mcp import errors, notify, sdk, subscriptions, tasks
 from letta_mcp._version import __version__
 from letta_mcp.callers import NoCaller
 from letta_mcp.config import Settings, backend_kind, shown_url
@@ -48,8 +49,8 @@ from letta_mcp.exposed import ExposedTools
 from letta_mcp.prompts import register_prompts
 from letta_mcp.registry import LazyTools
 from letta_mcp.resources import complete, readable, register_resources
+from letta_mcp.sdk import connection_of
 from letta_mcp.state import AppContext, Backend, RequestState, request_state
-from letta_mcp.subscriptions import connection_of
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import ASK, PREFIX
 from letta_mcp.uris import AGENTS_URI
@@ -97,11 +98,19 @@ class LettaServer(MCPServer[AppContext]):
     """The MCP server of one backend (see the module doc for what it adds to `MCPServer`)."""
 
     def __init__(self, settings: Settings, backend: Backend, tools: LazyTools, **kwargs: Any) -> None:
-        super().__init__("letta", **kwargs)
+        self.task_requests = tasks.Tasks()
+        super().__init__("letta", extensions=[self.task_requests], middleware=[self.task_requests.middleware], **kwargs)
+        self.task_requests.attach(self)
         self.backend = backend
         self.exposed = ExposedTools(settings)
-        self._tool_manager = self.tools = tools
+        self.tools = tools
+        sdk.use_tool_manager(self, tools)
         self._listed: list[MCPTool] | None = None
+
+    @property
+    def bus(self) -> SubscriptionBus:
+        """Where change events go to 2026-07-28 listeners (`subscriptions/listen`)."""
+        return sdk.bus(self)
 
     async def list_tools(self) -> list[MCPTool]:
         """The fixed tools, from the prebuilt catalog (see `catalog`); the ask_ tools follow per caller."""
@@ -139,7 +148,7 @@ class LettaServer(MCPServer[AppContext]):
             connection = connection_of(ctx.session)
 
             async def announce() -> None:
-                await self._subscriptions.publish(ToolsListChanged())
+                await self.bus.publish(ToolsListChanged())
                 with contextlib.suppress(Exception):
                     await connection.send_tool_list_changed()
 
@@ -168,7 +177,7 @@ class LettaServer(MCPServer[AppContext]):
                 raise ToolError("Not authenticated: send a valid bearer token.") from None
             if not self.allows(request, name):
                 raise ToolError(f"Unknown tool: {name}")
-            if self._tool_manager.get_tool(name) is None and name.startswith(PREFIX) and self.serves_ask(request):
+            if self.tools.get_tool(name) is None and name.startswith(PREFIX) and self.serves_ask(request):
                 tool = await self.exposed.find(request, name)
                 if tool is not None:
                     result = await tool.run(arguments, context, convert_result=True)
@@ -176,28 +185,18 @@ class LettaServer(MCPServer[AppContext]):
         return await super().call_tool(name, arguments, context)
 
     def add_protocol_handlers(self) -> None:
-        low = self._lowlevel_server
-        base_options = low.create_initialization_options
+        low = sdk.lowlevel(self)
 
-        # The SDK advertises listChanged only when told to at initialization; this server does send
-        # tools and resources list_changed, so every transport's handshake must say so.
-        def with_list_changed(
-            notification_options: NotificationOptions | None = None,
-            experimental_capabilities: dict[str, dict[str, Any]] | None = None,
-            extensions: dict[str, dict[str, Any]] | None = None,
-        ) -> Any:
-            options = notification_options or NotificationOptions(tools_changed=True, resources_changed=True)
-            made = base_options(options, experimental_capabilities, extensions)
+        def at_initialize(made: InitializationOptions) -> None:
             made.capabilities.tasks = tasks.CAPABILITY
             # initialize is the 2025-11-25 handshake: tasks are its capability there, the extension later.
             if made.capabilities.extensions:
                 made.capabilities.extensions.pop(tasks.EXTENSION, None)
-            return made
 
-        low.create_initialization_options = with_list_changed  # type: ignore[method-assign]
-        tasks.Tasks(self).install()
+        # This server does send tools and resources list_changed, so every transport's handshake says so.
+        sdk.adjust_initialization(self, NotificationOptions(tools_changed=True, resources_changed=True), at_initialize)
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
-        listen = ListenHandler(self._subscriptions)
+        listen = ListenHandler(self.bus)
 
         async def on_subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
             # Only letta:// URIs are ever notified: a subscription to anything else hears nothing, as before.
@@ -261,7 +260,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
             backend.start(tasks.start_soon)
 
             async def pushed(uris: list[str]) -> None:
-                await notify.resources_changed_elsewhere(server._subscriptions, state.subscriptions, uris)
+                await notify.resources_changed_elsewhere(server.bus, state.subscriptions, uris)
 
             backend.watch(pushed)
             try:

@@ -24,6 +24,8 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 
+from letta_mcp.sdk import lowlevel
+
 MAX_LINE = 1 << 30
 """The longest message read (a JSON-RPC line); the SDK's own transport has no limit either."""
 
@@ -151,7 +153,7 @@ async def serve(server: MCPServer[Any]) -> None:
     if not usable():
         await server.run_stdio_async()
         return
-    low = server._lowlevel_server
+    low = lowlevel(server)
     async with loop_stdio() as (stdin, stdout), stdio_server(stdin, stdout) as (read, write):
         await low.run(read, write, low.create_initialization_options())
 

@@ -12,17 +12,9 @@ from typing import Any
 
 from mcp.types import EmptyResult, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams
 
+from letta_mcp.sdk import connection_of
+
 LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-
-
-def connection_of(session: Any) -> Any:
-    """The client's connection behind a request's session.
-
-    The SDK makes a new `ServerSession` per request; what lives as long as the client is the
-    `Connection` it wraps (not public on the session), which also has the connection-scoped channel
-    that notifications outside a request must use.
-    """
-    return getattr(session, "_connection", session)
 
 
 class Subscriptions:
@@ -73,4 +65,4 @@ async def on_set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
     return EmptyResult()
 
 
-__all__ = ["LEVELS", "Subscriptions", "connection_of", "on_set_level", "on_subscribe", "on_unsubscribe"]
+__all__ = ["LEVELS", "Subscriptions", "on_set_level", "on_subscribe", "on_unsubscribe"]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from mcp.server.extension import Extension, MethodBinding
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -51,11 +52,12 @@ from letta_mcp.visibility import read_only
 
 
 class Served(Protocol):
-    """What the tasks need of the server (`LettaServer`): its tools, its visibility rule, its wiring."""
+    """What the tasks need of the server (`LettaServer`): its tools, its visibility rule, its bus."""
 
     tools: Any
-    _lowlevel_server: Any
-    _subscriptions: Any
+
+    @property
+    def bus(self) -> Any: ...
 
     def allows(self, request: RequestState, name: str) -> bool: ...
 
@@ -196,23 +198,36 @@ def task_of(ref: TaskRef, reply: Mapping[str, Any], extension: bool = False) -> 
     return task | {"ttl": None, "pollInterval": POLL_MS}
 
 
-class Tasks:
-    """The tasks requests of one server: a middleware for `tools/call` that makes a task when the client
-    asks for one, and handlers for tasks/get, tasks/result, tasks/update and tasks/cancel, each answering
-    in the wire version of the request it serves."""
+class Tasks(Extension):
+    """The tasks requests of one server, as an SDK extension: handlers for tasks/get, tasks/result,
+    tasks/update and tasks/cancel (`methods`), each answering in the wire version of the request it serves,
+    and a middleware for `tools/call` (passed to `MCPServer(middleware=...)`: it rewrites the call's
+    arguments, which an extension's interceptor cannot) that makes a task when the client asks for one.
 
-    def __init__(self, server: Served) -> None:
-        self.server = server
+    The extension is made before the server it serves (`MCPServer(extensions=...)`): `attach` binds it."""
+
+    identifier = EXTENSION
+
+    def __init__(self) -> None:
+        self._server: Served | None = None
         self._own: dict[str, Tool] = {}
 
-    def install(self) -> None:
-        low = self.server._lowlevel_server
-        low.extensions[EXTENSION] = {}
-        low.middleware.append(self.middleware)
-        low.add_request_handler("tasks/get", GetTaskRequestParams, self.get)
-        low.add_request_handler("tasks/result", GetTaskPayloadRequestParams, self.result)
-        low.add_request_handler("tasks/update", UpdateTaskRequestParams, self.update)
-        low.add_request_handler("tasks/cancel", CancelTaskRequestParams, self.cancel)
+    def attach(self, server: Served) -> None:
+        self._server = server
+
+    @property
+    def server(self) -> Served:
+        if self._server is None:
+            raise RuntimeError("Tasks is not attached to its server")
+        return self._server
+
+    def methods(self) -> Sequence[MethodBinding]:
+        return (
+            MethodBinding("tasks/get", GetTaskRequestParams, self.get),
+            MethodBinding("tasks/result", GetTaskPayloadRequestParams, self.result),
+            MethodBinding("tasks/update", UpdateTaskRequestParams, self.update),
+            MethodBinding("tasks/cancel", CancelTaskRequestParams, self.cancel),
+        )
 
     async def middleware(self, ctx: Any, call_next: Any) -> Any:
         params = ctx.params
@@ -321,7 +336,7 @@ class Tasks:
         read-only) cancels, the runs of the agents its ask_ tools talk to, and no others."""
         server = self.server
         request = request_state(ctx)
-        context = Context(request_context=ctx, mcp_server=server, subscriptions=server._subscriptions)  # type: ignore[arg-type]
+        context = Context(request_context=ctx, mcp_server=server, subscriptions=server.bus)  # type: ignore[arg-type]
         if server.allows(request, tool):
             return await self._run(server.tools.get_tool(tool) or self._built(tool), arguments, context)
         asks = server.serves_ask(request) and (tool == "get_run" or not read_only(request.settings, request.caller))

@@ -28,8 +28,8 @@ from urllib.parse import unquote, urlsplit
 import anyio
 
 from letta_mcp.config import Settings
+from letta_mcp.sdk import connection_of
 from letta_mcp.state import RequestState
-from letta_mcp.subscriptions import connection_of
 
 logger = logging.getLogger(__name__)
 
