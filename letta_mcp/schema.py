@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from letta_mcp.contract import NEEDS
+
 _NULL = {"type": "null"}
 BOUNDS = frozenset(
     {"maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"}
@@ -21,7 +23,7 @@ BOUNDS = frozenset(
 """Enforced by the server's own validation; not what a model reads."""
 
 
-GATE = "x-letta-toolset"
+GATE = NEEDS
 """An argument that belongs to another toolset (`contract.needs`)."""
 
 

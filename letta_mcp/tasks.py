@@ -48,6 +48,7 @@ from letta_mcp.registry import build
 from letta_mcp.state import RequestState, request_state
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import ASK, PREFIX
+from letta_mcp.toolsets.messages import Messages
 from letta_mcp.visibility import read_only
 
 
@@ -313,7 +314,9 @@ class Tasks(Extension):
         while True:
             answer = await self._call(ctx, "get_run", {"run_id": ref.run_id, "wait_seconds": wait, **ref.detail()})
             reply = answer.structured_content or {}
-            if answer.is_error or reply.get("status") != "running" or not wait:
+            # A turn that waits for the person's approval stays "running" until they answer: hand it back.
+            waiting = reply.get("stop_reason") == "requires_approval"
+            if answer.is_error or reply.get("status") != "running" or not wait or waiting:
                 break
         if reply.get("status") == "failed":
             answer = CallToolResult(
@@ -343,17 +346,13 @@ class Tasks(Extension):
         if not asks:
             raise MCPError(code=METHOD_NOT_FOUND, message="Method not found")
         run_id = str(arguments.get("run_id") or "")
-        seen = await self._run(self._built("get_run"), {"run_id": run_id}, context)
-        owner = (seen.structured_content or {}).get("agent_id") if not seen.is_error else None
-        if not owner or not await server.exposes(request, str(owner)):
-            raise MCPError(
-                code=INVALID_PARAMS, message=f"No task for run {run_id!r} here: task ids come from tools/call."
-            )
-        return (
-            seen
-            if tool == "get_run" and arguments == {"run_id": run_id}
-            else await self._run(self._built(tool), arguments, context)
-        )
+        try:  # whose run it is, without following it (following would report its steps to this caller)
+            owner: str | None = await request.use(Messages).run_owner(run_id)
+        except Exception:  # noqa: BLE001 — missing, another scope's or unreachable: no task of this caller's
+            owner = None
+        if not owner or not await server.exposes(request, owner):
+            raise MCPError(code=INVALID_PARAMS, message=f"No task for run {run_id!r}: task ids come from tools/call.")
+        return await self._run(self._built(tool), arguments, context)
 
     def _built(self, tool: str) -> Tool:
         """A fixed tool this server does not list for everyone (only ask_ tools are served, say)."""

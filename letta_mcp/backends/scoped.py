@@ -102,6 +102,11 @@ class Scoped(Generic[A]):
         """The tags an agent of this caller gets: `tags` (refused if one names another scope) plus the
         caller's scope tag, if it has one."""
         self.refuse_foreign(tags)
+        return self.with_scope(tags)
+
+    def with_scope(self, tags: list[str] | None = None) -> list[str] | None:
+        """`tags` plus the caller's scope tag: what a look-up filters by. Nothing is refused: a filter naming
+        another scope's tag finds nothing (`holds`), and refusing it would say which tags are other scopes'."""
         scope = self.scope
         if scope is None:
             return tags

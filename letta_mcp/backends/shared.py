@@ -16,6 +16,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 V = TypeVar("V")
 
+ARG_CHARS = 600
+"""How much of a tool call's arguments a reply or a message shows."""
+RESULT_CHARS = 1_500
+"""How much of a tool's result a reply or a message shows."""
+STEP_CHARS = 160
+"""How much of a step's text a progress message shows."""
+
+Handles = list[tuple[str, int | None]]
+"""Model (or embedding) handles with their context window (or dimensions)."""
+
 
 class Implementations:
     """A backend's implementation of each toolset it serves, as "module:Class" (imported by its first call:
@@ -48,4 +58,4 @@ class Cached(Generic[V]):
         return self._kept[1]
 
 
-__all__ = ["Cached", "Implementations"]
+__all__ = ["ARG_CHARS", "RESULT_CHARS", "STEP_CHARS", "Cached", "Handles", "Implementations"]

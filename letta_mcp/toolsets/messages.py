@@ -85,6 +85,12 @@ class Messages(Protocol):
         """An agent's history (messages, reasoning, tool calls), by page; check it after a failed send_message."""
         ...
 
+    # ---- not tools: what tasks read ----
+
+    async def run_owner(self, run_id: str) -> str:
+        """The agent of a run of this caller's (`NotFound` otherwise), without following the run."""
+        ...
+
     @declare("Search an agent's history", read_only=True, hint="letta search agent conversation history messages")
     async def search_messages(
         self,

@@ -12,6 +12,7 @@ tools at the host (they ask, and nothing is run), and one team's slow turn does 
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -249,6 +250,8 @@ async def test_no_caller_reaches_another_scope(world: World, uid: str, tmp_path:
             await refuses(x, "x", "create_agent", name=f"{uid}-plant", tags=[y_tag])
             await refuses(x, "x", "create_agent", name=f"{uid}-plant2", tags=[f"team:z{uid}"])
             await refuses(x, "x", "update_agent", agent=mine["id"], tags=[y_tag])
+            filtered = await call(x, "list_agents", tags=[y_tag])
+            assert filtered["agents"] == [], "a filter by another scope's tag finds nothing (and says nothing)"
             for uri in uris:
                 await refuses_read(x, "x", uri)
             completion = await x.complete(
@@ -290,21 +293,26 @@ async def test_no_caller_reaches_another_scope(world: World, uid: str, tmp_path:
             refuses_rpc("ask", method, {"taskId": task_id})
 
         # subscriptions/listen (2026-07-28): only what the caller could read is honored, and only that arrives.
+        # X also listens to its own agent: no update of Y's may reach it under X's URIs (the App Server's
+        # memory push names files, not agents).
         block_uri = uris[2]
+        x_own = [f"letta://agents/{mine['id']}", f"letta://agents/{mine['id']}/blocks/human"]
         got: dict[str, list[Any]] = {"x": [], "ask": [], "y": []}
         async with (
             connect(url, tok["x"]) as x,
             connect(url, tok["ask"]) as asker,
             connect(url, tok["y"]) as y,
-            x.listen(resource_subscriptions=[block_uri]) as x_sub,
+            x.listen(resource_subscriptions=[block_uri, *x_own]) as x_sub,
             asker.listen(resource_subscriptions=[block_uri]) as ask_sub,
             y.listen(resource_subscriptions=[block_uri]) as y_sub,
         ):
             for who, sub in (("x", x_sub), ("ask", ask_sub)):
                 tried += 1
                 assert sub.honored is not None
-                assert not sub.honored.resource_subscriptions, (who, sub.honored)
+                assert block_uri not in (sub.honored.resource_subscriptions or []), (who, sub.honored)
                 refused += 1
+            assert x_sub.honored is not None
+            assert sorted(x_sub.honored.resource_subscriptions or []) == sorted(x_own), "X's own are honored"
 
             async def follow(who: str, sub: Any) -> None:
                 async for event in sub:
@@ -318,7 +326,7 @@ async def test_no_caller_reaches_another_scope(world: World, uid: str, tmp_path:
                 await call(y, "list_agents")  # a round trip more: anything sent to X by now has arrived
                 group.cancel_scope.cancel()
         assert ResourceUpdated(uri=block_uri) in got["y"], "the listener of the scope that holds it hears it"
-        assert got["x"] == [], "another scope hears nothing of Y's block"
+        assert got["x"] == [], "another scope hears nothing of Y's block, under any URI"
         assert got["ask"] == [], "an ask-only token hears nothing of Y's block"
 
         async with connect(url, tok["y"]) as y:
@@ -327,7 +335,7 @@ async def test_no_caller_reaches_another_scope(world: World, uid: str, tmp_path:
             assert status in ("running", "completed"), status
             if world.kind == "app":
                 steered = await call(y, "create_agent", name=f"{uid}-yhost")
-                await steer_at_the_host(world, y, steered["id"], uid, tmp_path)
+                await steer_at_the_host(world, y, steered["id"], uid, tmp_path, url, tok["y"])
 
     after = await world.state(ids)
     print(
@@ -339,7 +347,7 @@ async def test_no_caller_reaches_another_scope(world: World, uid: str, tmp_path:
     assert after == before, "nothing of team Y's changed"
 
 
-async def steer_at_the_host(world: World, y: Any, agent_id: str, uid: str, tmp_path: Any) -> None:
+async def steer_at_the_host(world: World, y: Any, agent_id: str, uid: str, tmp_path: Any, url: str, token: str) -> None:
     """A caller steers its own agent's device tools at the App Server's machine: behind authentication every
     tool asks first and letta-mcp never answers for the person, so nothing is read, run or written; the
     turn runs in the scope's own working directory, never letta-mcp's."""
@@ -358,6 +366,17 @@ async def steer_at_the_host(world: World, y: Any, agent_id: str, uid: str, tmp_p
         )
         assert out["stop_reason"] == "requires_approval", (tool, out)
         assert f"host secret {uid}" not in json.dumps(out), f"{tool} ran without asking"
+        if tool == "Read":
+            # tasks/result of a turn that waits for the person answers at once (it used to spin forever).
+            with anyio.fail_after(60):
+                ask = functools.partial(rpc, url, token, "tasks/result", {"taskId": f"{out['run_id']}~-~1"})
+                waited = await anyio.to_thread.run_sync(ask)
+            assert "result" in waited, waited
+            assert waited["result"]["structuredContent"]["stop_reason"] == "requires_approval", waited
+            runtime = {"agent_id": agent_id, "conversation_id": out["conversation_id"]}
+            async with direct(world.running.url, world.running.token) as d:
+                got = await d.request("get_reflection_settings", runtime=runtime)
+            assert got["reflection_settings"]["trigger"] == "off", "no reflection subagent behind authentication"
         cancelled = await call(y, "cancel_run", run_id=out["run_id"])
         assert cancelled["status"] == "cancelled", cancelled
         assert f"host secret {uid}" not in json.dumps(cancelled)

@@ -167,7 +167,16 @@ async def test_two_servers_in_one_process_keep_their_own_tools() -> None:
         assert refused.is_error, "a tool of the other server's toolset is not callable here"
 
 
-SCOPE_RULES = ("holds", "holds_tool", "refuse_foreign", "scope_tags", "in_scope", "agent_record", "resolve_agent")
+SCOPE_RULES = (
+    "holds",
+    "holds_tool",
+    "refuse_foreign",
+    "scope_tags",
+    "with_scope",
+    "in_scope",
+    "agent_record",
+    "resolve_agent",
+)
 """What `backends.scoped.Scoped` decides for every backend: no backend may have its own copy."""
 
 

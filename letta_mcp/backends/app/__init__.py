@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app.memfs import label_of
 from letta_mcp.backends.app.socket import AppSocket, http_url
 from letta_mcp.backends.app.turns import Turns
@@ -89,6 +90,8 @@ class AppBackend:
         self.block_locks = KeyedLocks()
         self.thread_locks = KeyedLocks()
         self.own_threads: dict[str, str] = {}
+        self.reflection_off: set[tuple[str, str]] = set()
+        """Behind authentication: the runtimes whose reflection this process has turned off (`workspace`)."""
         """Behind authentication: agent id → its own letta-mcp thread (see `AppBase.own_thread`)."""
         self.socket.listen(self._on_push)
         self.on_memory_changed: list[MemoryChanged] = []
@@ -124,6 +127,10 @@ class AppBackend:
 
     async def _on_push(self, frame: dict[str, Any]) -> None:
         if frame.get("type") != "memory_updated" or not self.on_memory_changed:
+            return
+        if workspace.shared(self.settings):
+            # The push names files, not the agent: behind authentication a guess could tell one team about
+            # another's memory. letta-mcp's own writes notify their exact URIs anyway.
             return
         # The push names paths, not the agent: it concerns the agents this process is talking to.
         running = [t.agent_id for t in self.turns.running()]

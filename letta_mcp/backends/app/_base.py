@@ -31,6 +31,7 @@ class Connection(Protocol):
     block_locks: KeyedLocks
     thread_locks: KeyedLocks
     own_threads: dict[str, str]
+    reflection_off: set[tuple[str, str]]
 
     async def models(self) -> list[tuple[str, int | None]]: ...
 
@@ -152,9 +153,8 @@ class AppBase(Scoped[dict[str, Any]]):
             known = self.backend.own_threads.get(agent_id)
             if known is not None:
                 return known
-            listed = (await self.socket.request("conversation_list", query={"agent_id": agent_id})).get(
-                "conversations"
-            ) or []
+            query = {"agent_id": agent_id, "limit": ALL_AGENTS}
+            listed = (await self.socket.request("conversation_list", query=query)).get("conversations") or []
             ours = sorted(
                 (c for c in listed if isinstance(c, dict) and c.get("summary") == OWN_THREAD),
                 key=lambda c: str(c.get("created_at") or ""),

@@ -19,6 +19,7 @@ from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app._base import AppBase
 from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
+from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
 from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.models import Detail, Message, MessageList, Reply, clip
 from letta_mcp.progress import Progress
@@ -71,9 +72,9 @@ def to_message(m: dict[str, Any]) -> Message:
     tool = None
     if kind == "tool_call":
         call = m.get("tool_call") or {}
-        tool, text = call.get("name"), clip(str(call.get("arguments") or ""), 600)
+        tool, text = call.get("name"), clip(str(call.get("arguments") or ""), ARG_CHARS)
     elif kind == "tool_return":
-        tool, text = m.get("name"), clip(str(m.get("tool_return") or ""), 1500)
+        tool, text = m.get("name"), clip(str(m.get("tool_return") or ""), RESULT_CHARS)
     elif kind == "reasoning":
         text = str(m.get("reasoning") or "")
     else:
@@ -147,6 +148,9 @@ class AppMessages(AppBase, Messages):
             wait_for_replay=True,
         )
         runtime: dict[str, Any] = started["runtime"]
+        if workspace.shared(self.settings) and (agent_id, conversation) not in self.backend.reflection_off:
+            await workspace.reflection_off(self.socket, runtime)
+            self.backend.reflection_off.add((agent_id, conversation))
         return runtime
 
     async def follow(self, turn: Turn, wait: float, detail: Detail) -> Reply:
@@ -230,6 +234,9 @@ class AppMessages(AppBase, Messages):
         if not turn.finished.is_set():
             await self._abort(turn, quietly=False)
         return self._outcome(turn, 0, Detail()) if turn.status != "failed" else turn.reply(Detail())
+
+    async def run_owner(self, run_id: str) -> str:
+        return (await self._turn(run_id)).agent_id
 
     async def list_messages(
         self,

@@ -17,12 +17,11 @@ from typing import Any
 
 import anyio
 
+from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS, STEP_CHARS
 from letta_mcp.models import Detail, Reply, RunStatus, ToolStep, Usage, clip
 
 KEEP = 200
 """Finished turns kept for get_run."""
-ARG_CHARS = 600
-RESULT_CHARS = 1_500
 _REMINDER_START = "<system-reminder>"
 _REMINDER_END = "</system-reminder>"
 
@@ -175,11 +174,11 @@ class Turn:
             if step.reported:
                 continue
             if step.kind == "reasoning" and step.text:
-                out.append("thinking: " + clip(step.text, 160))
+                out.append("thinking: " + clip(step.text, STEP_CHARS))
             elif step.kind == "tool_call" and step.tool:
                 out.append(f"calling tool {step.tool}")
             elif step.kind == "assistant" and step.text:
-                out.append("replying: " + clip(step.text, 160))
+                out.append("replying: " + clip(step.text, STEP_CHARS))
             else:
                 continue
             step.reported = True

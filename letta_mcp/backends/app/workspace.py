@@ -8,8 +8,9 @@ in the client's own project folder (its first MCP root, else letta-mcp's working
 An endpoint with authentication serves other people, who must not reach the host through an agent: its
 runtimes use the `strict` mode, where every tool call asks for approval (and letta-mcp never approves on
 anyone's behalf), in a working directory of each scope's own under `LETTA_MCP_APP_WORKSPACES`, never
-letta-mcp's. Leaving the device tools out instead would also take away the agent's memory tools,
-which `strict` keeps behind the same question.
+letta-mcp's, with Letta Code's reflection turned off there (its subagent runs with every tool allowed).
+Leaving the device tools out instead would also take away the agent's memory tools, which `strict` keeps
+behind the same question.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 import anyio
 
+from letta_mcp.backends.app.socket import AppSocket
 from letta_mcp.config import Settings
 from letta_mcp.sdk import connection_of
 from letta_mcp.state import RequestState
@@ -43,8 +45,9 @@ _roots: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
 
 
 def shared(settings: Settings) -> bool:
-    """Whether this endpoint serves callers other than the person at this machine."""
-    return settings.auth != "none"
+    """Whether this endpoint serves callers other than the person at this machine: HTTP with authentication
+    (a stdio server is its one client's, whatever LETTA_MCP_AUTH says)."""
+    return settings.transport == "http" and settings.auth != "none"
 
 
 def mode(settings: Settings) -> str:
@@ -109,6 +112,14 @@ async def client_root(request: RequestState) -> str | None:
     return found
 
 
+async def reflection_off(socket: AppSocket, runtime: dict[str, Any]) -> None:
+    """Letta Code's reflection runs as a subagent with every tool allowed, whatever the runtime's mode, and
+    reads the transcript a caller wrote: behind authentication it is turned off for the runtime's project
+    (the scope's own folder), so no caller can talk it into running something on the host."""
+    settings = {"trigger": "off", "step_count": 25}
+    await socket.request("set_reflection_settings", runtime=runtime, settings=settings, scope="local_project")
+
+
 async def working_directory(request: RequestState) -> str:
     """Where this caller's runtimes run (see the module doc)."""
     if shared(request.settings):
@@ -116,4 +127,13 @@ async def working_directory(request: RequestState) -> str:
     return await client_root(request) or os.getcwd()
 
 
-__all__ = ["LOCAL_MODE", "SHARED_MODE", "client_root", "mode", "shared", "working_directory", "workspaces"]
+__all__ = [
+    "LOCAL_MODE",
+    "SHARED_MODE",
+    "client_root",
+    "mode",
+    "reflection_off",
+    "shared",
+    "working_directory",
+    "workspaces",
+]

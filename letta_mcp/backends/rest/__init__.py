@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from letta_mcp.backends.rest.client import Reader, make_letta
-from letta_mcp.backends.shared import Cached, Implementations
+from letta_mcp.backends.shared import Cached, Handles, Implementations
 from letta_mcp.batches import Batches
 from letta_mcp.callers import Caller, ClientPool
 from letta_mcp.config import Settings, shown_url
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from letta_mcp.state import RequestState
     from letta_mcp.toolsets.memory import Edit, Edited
 
-Handles = list[tuple[str, "int | None"]]
 HANDLES_SECONDS = 60.0
 NOT_SERVED = frozenset({"memory_history"})
 """Tools of the contract this backend has no API for (REST memory blocks keep no history)."""

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from letta_mcp.backends.scoped import Scoped, no_conversation, out_of_scope
+from letta_mcp.backends.shared import Handles
 from letta_mcp.batches import Batches
 from letta_mcp.config import Settings
 from letta_mcp.errors import InvalidInput, NotFound
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from letta_client import AsyncLetta
 
     from letta_mcp.toolsets.memory import Edit, Edited
-
-Handles = list[tuple[str, int | None]]
 
 
 class Connection(Protocol):
@@ -163,7 +162,7 @@ class RestBase(Scoped[Any]):
 
     async def agents_named(self, name: str) -> list[Any]:
         page = await self.letta.agents.list(
-            name=name, limit=3, **given(tags=self.scope_tags(), include=["agent.tags"] if self.scope else None)
+            name=name, limit=3, **given(tags=self.with_scope(), include=["agent.tags"] if self.scope else None)
         )
         return list(page.items)
 

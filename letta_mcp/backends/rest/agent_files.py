@@ -89,6 +89,6 @@ class RestAgentFiles(RestBase, AgentFilesToolset):
         agents = [await self.letta.agents.retrieve(i, include=["agent.tags"]) for i in imported.agent_ids]
         if self.scope is not None:
             for a in agents:
-                await self.letta.agents.update(a.id, tags=self.scope_tags(list(a.tags or [])))
+                await self.letta.agents.update(a.id, tags=self.with_scope(list(a.tags or [])))
         await self.request.agents_changed()
         return ImportedAgents(agents=[summary(a) for a in agents])

@@ -111,7 +111,7 @@ class RestAgents(RestBase, Agents):
     ) -> AgentList:
         # Scoped and "any of these tags": Letta cannot combine the two, so ask for the scope and filter here.
         any_of = self.scope is not None and bool(tags) and not match_all_tags
-        query_tags = self.scope_tags() if any_of else self.scope_tags(tags)
+        query_tags = self.with_scope() if any_of else self.with_scope(tags)
         page = await self.letta.agents.list(
             **given(name=name, tags=query_tags, query_text=query, after=cursor),
             match_all_tags=match_all_tags or self.scope is not None,
@@ -178,7 +178,7 @@ class RestAgents(RestBase, Agents):
             return None
         query: dict[str, Any] = {"tags": tags, "match_all_tags": True}
         if unique_by == "name":
-            query = {"name": name, **given(tags=self.scope_tags()), "match_all_tags": True}
+            query = {"name": name, **given(tags=self.with_scope()), "match_all_tags": True}
         # Never another scope's agent (one that carries another scope's tag beside ours).
         found = [
             a
@@ -267,7 +267,7 @@ class RestAgents(RestBase, Agents):
     async def agent_names(self, prefix: str) -> list[str]:
         # Names are matched by Letta; an id prefix is matched here, among the newest agents.
         by_id = prefix.startswith("agent-")
-        query = given(query_text=None if by_id else prefix or None, tags=self.scope_tags())
+        query = given(query_text=None if by_id else prefix or None, tags=self.with_scope())
         listed = (await self.letta.agents.list(limit=100, order="desc", include=["agent.tags"], **query)).items
         agents = [a for a in listed if self.holds(a.tags)]
         ids = [a.id for a in agents if a.id.startswith(prefix)]

@@ -61,7 +61,7 @@ class RestAsk(RestBase, Ask):
                 logger.warning("LETTA_MCP_EXPOSE_AGENTS names %s, which Letta does not have", ref)
                 return []
             return [a] if self.holds(a.get("tags")) else []
-        params = {"name": ref, "limit": 5, "include": include, **given(tags=self.scope_tags())}
+        params = {"name": ref, "limit": 5, "include": include, **given(tags=self.with_scope())}
         matches = cast(list[Agent], await self.backend.read_json(self.request, "/v1/agents/", params))
         if not matches:
             logger.warning("LETTA_MCP_EXPOSE_AGENTS names %r, which Letta does not have", ref)

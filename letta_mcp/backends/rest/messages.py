@@ -91,6 +91,9 @@ class RestMessages(RestBase, Messages):
             await self.letta.agents.messages.cancel(run.agent_id, run_ids=[run_id])
         return await self.conversation().await_run(run_id, 0, Detail())
 
+    async def run_owner(self, run_id: str) -> str:
+        return str((await self.run_in_scope(run_id)).agent_id)
+
     async def list_messages(
         self,
         agent: str,

@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from letta_mcp.backends.rest._base import iso, text_of
+from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
 from letta_mcp.models import NO_DETAIL, Detail, Message, Reply, RunStatus, ToolStep, Usage, clip
-
-ARG_CHARS = 600
-RESULT_CHARS = 1_500
 
 
 def message_type(m: Any) -> str:

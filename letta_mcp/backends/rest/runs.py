@@ -22,6 +22,7 @@ import letta_client as lc
 
 from letta_mcp.backends.rest._base import text_of
 from letta_mcp.backends.rest.replies import build_reply, message_type
+from letta_mcp.backends.shared import STEP_CHARS
 from letta_mcp.errors import MAYBE_APPLIED, LettaMCPError
 from letta_mcp.models import TERMINAL, Detail, Reply, clip, run_status
 from letta_mcp.progress import Progress
@@ -43,13 +44,13 @@ def _step_text(m: Any) -> str | None:
     """What one of the agent's steps looks like as a progress message."""
     kind = message_type(m)
     if kind == "reasoning":
-        return "thinking: " + clip(str(getattr(m, "reasoning", "") or ""), 160)
+        return "thinking: " + clip(str(getattr(m, "reasoning", "") or ""), STEP_CHARS)
     if kind == "tool_call":
         return f"calling tool {getattr(getattr(m, 'tool_call', None), 'name', '?')}"
     if kind == "tool_return":
         return f"tool {getattr(m, 'name', '?')} returned ({getattr(m, 'status', None) or 'done'})"
     if kind == "assistant":
-        return "replying: " + clip(text_of(getattr(m, "content", None)), 160)
+        return "replying: " + clip(text_of(getattr(m, "content", None)), STEP_CHARS)
     return None
 
 
