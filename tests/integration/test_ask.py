@@ -1,4 +1,5 @@
-"""Agents as tools (`ask_<slug>`) against the real Letta server."""
+"""Agents as tools (`ask_<slug>`) against the real Letta server: naming many and odd agents, the listing cache,
+and an idle process. Exposing, calling and read-only mode are tested on every backend in `contract/test_ask.py`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from mcp import Client
 from letta_mcp.exposed import ExposedTools
 from letta_mcp.server import create_server
 from tests.conftest import settings_for
-from tests.helpers import call, call_error
 from tests.stack.letta_stack import Stack
 
 pytestmark = pytest.mark.anyio
@@ -33,66 +33,6 @@ async def ask_names(client: Client, expect: str | None = None, absent: str | Non
 
 def _settings(stack: Stack, uid: str, **extra: Any) -> Any:
     return settings_for(stack, expose_tag=f"{uid}:expose", ask_cache_seconds=0, **extra)
-
-
-async def test_tag_call_untag(stack: Stack, letta: Any, uid: str) -> None:
-    tag = f"{uid}:expose"
-    agent = await letta.agents.create(
-        name=f"Architect {uid}",
-        description="Knows the architecture.",
-        model=stack.model,
-        embedding=stack.embedding,
-        tags=[tag, "other"],
-    )
-    tool_name = f"ask_architect_{uid}"
-    notes: list[Any] = []
-
-    async def handler(message: Any) -> None:
-        notes.append(type(getattr(message, "root", message)).__name__)
-
-    async with Client(create_server(_settings(stack, uid)), mode="legacy", message_handler=handler) as client:
-        assert tool_name in await ask_names(client, expect=tool_name)
-        tool = next(t for t in (await client.list_tools()).tools if t.name == tool_name)
-        assert tool.description is not None
-        assert tool.description.startswith("Knows the architecture.")
-        assert "get_run" in tool.description
-        assert tool.input_schema["required"] == ["message"]
-        assert tool.output_schema is not None
-        result = await client.call_tool(tool_name, {"message": "how is it built?"})
-        assert not result.is_error, result.content
-        assert result.structured_content is not None
-        assert result.structured_content["reply"] == "echo: how is it built?"
-        assert result.structured_content["status"] == "completed"
-        stored = (await letta.agents.messages.list(agent.id, limit=10)).items
-        assert "echo: how is it built?" in [getattr(m, "content", None) for m in stored]
-
-        notes.clear()
-        await call(client, "update_agent", agent=agent.id, tags=["other"])
-        assert tool_name not in await ask_names(client, absent=tool_name)
-        assert "ToolListChangedNotification" in notes, notes
-
-
-async def test_expose_by_name_and_read_only(stack: Stack, letta: Any, uid: str) -> None:
-    agent = await letta.agents.create(
-        name=f"{uid} support policy",
-        model=stack.model,
-        embedding=stack.embedding,
-        memory_blocks=[{"label": "persona", "value": "I know the refund rules."}],
-    )
-    settings = _settings(stack, uid, expose_agents=agent.name)
-    async with Client(create_server(settings)) as client:
-        names = await ask_names(client, expect=f"ask_{uid}_support_policy")
-        tool = next(t for t in (await client.list_tools()).tools if t.name in names)
-        assert tool.description is not None
-        assert "refund rules" in tool.description, "falls back to the persona"
-    async with Client(create_server(settings.model_copy(update={"read_only": True}))) as client:
-        assert await ask_names(client) == [], "talking to an agent writes its history: not in read-only mode"
-        refused = await call_error(client, f"ask_{uid}_support_policy", message="hi")
-        assert "Unknown tool" in refused, "nor callable by name (a call would otherwise look the agent up)"
-        assert await ask_names(client) == []
-    allowed = settings.model_copy(update={"read_only": True, "read_only_ask": True})
-    async with Client(create_server(allowed)) as client:
-        assert f"ask_{uid}_support_policy" in await ask_names(client, expect=f"ask_{uid}_support_policy")
 
 
 async def test_look_alike_and_odd_names(stack: Stack, letta: Any, uid: str) -> None:
