@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from letta_mcp.backends.app._base import AppBase
 from letta_mcp.toolsets.ask import MAX_EXPOSED, Ask, Candidate
 
@@ -14,4 +16,12 @@ class AppAsk(AppBase, Ask):
             for a in await self.agents()
             if self.settings.expose_tag in (a.get("tags") or []) or a["id"] in named or a.get("name") in named
         ]
-        return [Candidate(a["id"], a.get("name") or "", "", a.get("description") or "") for a in found[:MAX_EXPOSED]]
+        return [await self._candidate(a) for a in found[:MAX_EXPOSED]]
+
+    async def _candidate(self, a: dict[str, Any]) -> Candidate:
+        """As on REST: an agent without a description is described by its persona block (read only then)."""
+        description = a.get("description") or ""
+        persona = ""
+        if not description:
+            persona = next((f.body for f in await self.memory(a["id"]) if f.label == "persona" and f.body), "")
+        return Candidate(a["id"], a.get("name") or "", "", description, persona)

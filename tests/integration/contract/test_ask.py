@@ -83,21 +83,6 @@ async def test_expose_by_name_and_read_only(target: Target, uid: str) -> None:
         assert tool_name in await ask_tools(client, expect=tool_name)
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "rest",
-        pytest.param(
-            "app",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="letta-mcp on the App Server: an exposed agent without a description gets no description "
-                "from its persona block (AppAsk passes no persona to Candidate), unlike on REST",
-            ),
-        ),
-    ],
-    indirect=True,
-)
 async def test_an_agent_without_a_description_is_described_by_its_persona(target: Target, uid: str) -> None:
     agent = await call(
         target.mcp,
