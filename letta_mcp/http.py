@@ -13,11 +13,9 @@ from starlette.types import ASGIApp
 
 from letta_mcp._version import __version__
 from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens
-from letta_mcp.backends.rest import RestBackend
-from letta_mcp.backends.rest.client import Reader
 from letta_mcp.config import Settings, backend_kind, shown_url
 from letta_mcp.keycheck import KeyCheck
-from letta_mcp.server import LettaServer
+from letta_mcp.server import LettaServer, backend_for
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +70,6 @@ def create_app(server: LettaServer, settings: Settings) -> ASGIApp:
         table = TokenTable(load_tokens(settings))
         return BearerAuth(app, table.caller)
     if settings.auth == "passthrough":
-        assert isinstance(server.backend, RestBackend), "check_http_settings allows passthrough on REST only"
         return BearerAuth(app, KeyCheck(server.backend.accepts_key, settings.new_keys_per_minute).caller)
     return app
 
@@ -87,11 +84,11 @@ def check_letta_checks_keys(settings: Settings) -> None:
     import anyio
 
     async def ask() -> bool | None:
-        reader = Reader(settings)
+        backend = backend_for(settings)
         try:
-            return await reader.accepts("letta-mcp-probe-" + secrets.token_hex(16))
+            return await backend.accepts_key("letta-mcp-probe-" + secrets.token_hex(16))
         finally:
-            await reader.aclose()
+            await backend.aclose()
 
     accepted = anyio.run(ask)
     if accepted is None:

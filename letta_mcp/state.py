@@ -69,6 +69,10 @@ class Backend(Protocol):
         """Raise unless Letta answers (`/readyz`)."""
         ...
 
+    async def accepts_key(self, api_key: str) -> bool | None:
+        """Whether Letta takes a caller's own key (pass-through, `keycheck`); None: it cannot be asked."""
+        ...
+
     async def diagnose(self) -> list[tuple[bool, str]]:
         """`letta-mcp doctor`'s checks of this backend, as (passed, line); a failed line says what to do."""
         ...

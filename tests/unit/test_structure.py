@@ -202,3 +202,14 @@ def test_every_backend_keeps_the_scope_rules_of_the_one_base(backend_name: str) 
                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
             }
             assert not defined & set(SCOPE_RULES), (module, defined & set(SCOPE_RULES))
+
+
+TRANSPORTS = {f"letta_mcp.{m}" for m in ("stdio", "http", "auth", "keycheck", "drain", "workers", "asgi")}
+
+
+def test_transports_import_no_backend_and_backends_no_transport() -> None:
+    for module, targets in GRAPH.items():
+        if module in TRANSPORTS:
+            assert not {t for t in targets if t.startswith("letta_mcp.backends")}, module
+        if module.startswith("letta_mcp.backends"):
+            assert not targets & TRANSPORTS, module

@@ -160,6 +160,10 @@ class AppBackend:
         importlib.import_module("websockets")
         # Each toolset's implementation is imported by its first call (a few ms).
 
+    async def accepts_key(self, api_key: str) -> bool | None:
+        """The App Server takes one token, LETTA_API_KEY, for the whole connection: no caller's key is asked."""
+        return None
+
     async def ready(self) -> None:
         import httpx
 
