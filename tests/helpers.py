@@ -38,3 +38,22 @@ async def until(check: Any, what: str, within: float = 30, every: float = 0.1) -
                 return
             await anyio.sleep(every)
     raise AssertionError(what)  # pragma: no cover
+
+
+async def resource_agent(client: Any, uid: str, suffix: str = "r") -> dict[str, Any]:
+    """An agent with two described blocks, for the tests of letta:// resources."""
+    return await call(
+        client,
+        "create_agent",
+        name=f"{uid}-{suffix}",
+        description="resource agent",
+        memory_blocks=[
+            {"label": "human", "value": "Alice, likes tea", "description": "the user"},
+            {"label": "persona", "value": "I am helpful", "description": "who I am"},
+        ],
+    )
+
+
+async def text_of_resource(client: Any, uri: str) -> str:
+    result = await client.read_resource(uri)
+    return str(result.contents[0].text)

@@ -10,29 +10,12 @@ from typing import Any
 import pytest
 from mcp import Client, MCPError
 
-from tests.helpers import call
+from tests.helpers import resource_agent as _agent
+from tests.helpers import text_of_resource as _text
 from tests.stack.letta_stack import Stack
 from tests.subprocess_server import stdio_params
 
 pytestmark = pytest.mark.anyio
-
-
-async def _agent(client: Any, uid: str, suffix: str = "r") -> dict[str, Any]:
-    return await call(
-        client,
-        "create_agent",
-        name=f"{uid}-{suffix}",
-        description="resource agent",
-        memory_blocks=[
-            {"label": "human", "value": "Alice, likes tea", "description": "the user"},
-            {"label": "persona", "value": "I am helpful", "description": "who I am"},
-        ],
-    )
-
-
-async def _text(client: Any, uri: str) -> str:
-    result = await client.read_resource(uri)
-    return str(result.contents[0].text)
 
 
 async def test_a_shared_block_by_id(client: Any, uid: str) -> None:

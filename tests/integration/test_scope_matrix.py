@@ -17,6 +17,7 @@ from mcp.types import PromptReference
 from letta_mcp.scope import LETTA_WIDE
 from letta_mcp.toolsets import BY_NAME
 from tests.helpers import call
+from tests.integration.test_scope_both import FILL
 from tests.stack.letta_stack import Stack
 from tests.subprocess_server import http_server
 
@@ -123,19 +124,8 @@ async def test_a_scoped_token_cannot_reach_another_scope(stack: Stack, letta: An
         "LETTA_MCP_TOOLSETS": "all",
         "LETTA_MCP_EXPOSE_TAG": "expose",
     }
-    fill = {
-        "message": "hi",
-        "query": "plan",
-        "text": "x",
-        "value": "overwritten",
-        "label": "human",
-        "summary": "s",
-        "tool": "y_tool",
-        "block_id": y_block.id,
-        "old_text": "theirs",
-        "new_text": "mine",
-        "passage_id": passage.id,
-    }
+    fill = {**FILL, "tool": "y_tool", "block_id": y_block.id, "passage_id": passage.id}
+    fill.pop("name")
     tried = refused = 0
     leaks: list[str] = []
 

@@ -121,9 +121,9 @@ async def test_get_run_of_an_unknown_run_says_where_to_look(target: Target) -> N
     assert "list_messages" in message
 
 
-async def test_cancel_run_stops_the_turn(target: Target, uid: str) -> None:
-    client = target.mcp
-    agent = await call(client, "create_agent", name=f"{uid}-cancel")
+async def _running_turn(client: Any, uid: str, suffix: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """An agent, a conversation of its own, and a turn in it handed back while it runs."""
+    agent = await call(client, "create_agent", name=f"{uid}-{suffix}")
     # Its own conversation: a turn stopped on the App Server leaves that conversation refusing input (see below).
     thread = (await call(client, "create_conversation", agent=agent["id"]))["id"]
     out = await call(
@@ -134,6 +134,12 @@ async def test_cancel_run_stops_the_turn(target: Target, uid: str) -> None:
         wait_seconds=0.5,
         conversation=thread,
     )
+    return agent, thread, out
+
+
+async def test_cancel_run_stops_the_turn(target: Target, uid: str) -> None:
+    client = target.mcp
+    agent, thread, out = await _running_turn(client, uid, "cancel")
     assert out["status"] == "running"
     cancelled = await call(client, "cancel_run", run_id=out["run_id"])
     assert cancelled["status"] == "cancelled"
@@ -163,16 +169,7 @@ async def test_cancel_run_stops_the_turn(target: Target, uid: str) -> None:
 )
 async def test_the_conversation_goes_on_after_a_cancel(target: Target, uid: str) -> None:
     client = target.mcp
-    agent = await call(client, "create_agent", name=f"{uid}-goes-on")
-    thread = (await call(client, "create_conversation", agent=agent["id"]))["id"]
-    out = await call(
-        client,
-        "send_message",
-        agent=agent["id"],
-        message="long task [[sleep:2]]",
-        wait_seconds=0.5,
-        conversation=thread,
-    )
+    agent, thread, out = await _running_turn(client, uid, "goes-on")
     await call(client, "cancel_run", run_id=out["run_id"])
     after = await call(client, "send_message", agent=agent["id"], message="still there?", conversation=thread)
     assert after["reply"] == "echo: still there?"

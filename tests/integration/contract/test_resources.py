@@ -12,27 +12,11 @@ from mcp.shared.subscriptions import ResourcesListChanged, ResourceUpdated
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from tests.helpers import call, until
+from tests.helpers import resource_agent as _agent
+from tests.helpers import text_of_resource as _text
 from tests.integration.contract.target import Target
 
 pytestmark = pytest.mark.anyio
-
-
-async def _agent(client: Any, uid: str, suffix: str = "r") -> dict[str, Any]:
-    return await call(
-        client,
-        "create_agent",
-        name=f"{uid}-{suffix}",
-        description="resource agent",
-        memory_blocks=[
-            {"label": "human", "value": "Alice, likes tea", "description": "the user"},
-            {"label": "persona", "value": "I am helpful", "description": "who I am"},
-        ],
-    )
-
-
-async def _text(client: Any, uri: str) -> str:
-    result = await client.read_resource(uri)
-    return str(result.contents[0].text)
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
