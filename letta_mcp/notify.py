@@ -26,11 +26,6 @@ def _subscriptions(ctx: AnyCtx) -> Subscriptions:
     return subscriptions
 
 
-def wants_log(ctx: AnyCtx, level: str) -> bool:
-    """Whether this request's client asked for log messages of `level`."""
-    return _subscriptions(ctx).wants_log(ctx.request_context.session, level)
-
-
 async def _send(session: Any, method: str, *args: Any) -> None:
     try:
         await getattr(session, method)(*args)
@@ -83,10 +78,25 @@ async def _list_changed(ctx: AnyCtx, bus_method: str, session_method: str) -> No
         await _send(session, session_method)
 
 
+class ServerSurface:
+    """What a request of this server tells clients (`state.Surface`): the backends know no SDK."""
+
+    async def resources_updated(self, ctx: Any, uris: Iterable[str]) -> None:
+        await resources_updated(ctx, uris)
+
+    async def resource_list_changed(self, ctx: Any) -> None:
+        await resource_list_changed(ctx)
+
+    async def client_root(self, ctx: Any) -> str | None:
+        from letta_mcp.roots import client_root
+
+        return await client_root(ctx)
+
+
 __all__ = [
+    "ServerSurface",
     "resource_list_changed",
     "resources_changed_elsewhere",
     "resources_updated",
     "tool_list_changed",
-    "wants_log",
 ]

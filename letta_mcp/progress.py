@@ -6,9 +6,13 @@ import logging
 import time
 from typing import Any
 
-from letta_mcp import notify
-
 logger = logging.getLogger(__name__)
+
+
+def _wants_log(ctx: Any, level: str) -> bool:
+    """Whether this request's client asked for log messages of `level` (handshake era: logging/setLevel)."""
+    subscriptions = ctx.request_context.lifespan_context.subscriptions
+    return subscriptions is None or bool(subscriptions.wants_log(ctx.request_context.session, level))
 
 
 class Progress:
@@ -25,7 +29,7 @@ class Progress:
             return
         await self.ctx.report_progress(self.count, None, message)
         try:
-            if notify.wants_log(self.ctx, "info"):
+            if _wants_log(self.ctx, "info"):
                 await self.ctx.info(message)
         except Exception:
             logger.debug("log notification not delivered", exc_info=True)

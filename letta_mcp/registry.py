@@ -26,11 +26,12 @@ from pydantic import BaseModel
 from letta_mcp import catalog, errors
 from letta_mcp.callers import LOCAL, Caller
 from letta_mcp.config import Settings
+from letta_mcp.context import Ctx
 from letta_mcp.contract import ToolSpec
 from letta_mcp.errors import InvalidInput
 from letta_mcp.models import Out, fit
 from letta_mcp.schema import advertised, shallow
-from letta_mcp.state import Backend, Ctx, RequestState, app
+from letta_mcp.state import Backend, RequestState, app
 from letta_mcp.toolsets import BY_NAME, TOOLS
 from letta_mcp.visibility import visible
 

@@ -19,8 +19,9 @@ from mcp.types import Completion, CompletionArgument, CompletionContext, PromptR
 from pydantic import BaseModel
 
 from letta_mcp import errors
+from letta_mcp.context import Ctx
 from letta_mcp.models import fit
-from letta_mcp.state import AppContext, Ctx, RequestState, app
+from letta_mcp.state import AppContext, RequestState, app
 from letta_mcp.toolsets.agents import Agents
 from letta_mcp.toolsets.memory import Memory
 from letta_mcp.uris import AGENTS_URI, agent_uri, block_uri

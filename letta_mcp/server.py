@@ -51,6 +51,7 @@ from letta_mcp.registry import LazyTools
 from letta_mcp.resources import complete, readable, register_resources
 from letta_mcp.sdk import connection_of
 from letta_mcp.state import AppContext, Backend, RequestState, request_state
+from letta_mcp.subscriptions import Subscriptions
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import ASK, PREFIX
 from letta_mcp.uris import AGENTS_URI
@@ -253,7 +254,8 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        state = AppContext(settings, backend)
+        state = AppContext(settings, backend, notify.ServerSurface())
+        state.subscriptions = Subscriptions()
         state.on_agents_changed.append(server.exposed.changed_by_us)
         async with anyio.create_task_group() as tasks:
             state.spawn = tasks.start_soon

@@ -15,13 +15,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
-from mcp.server.mcpserver import Context
-
-from letta_mcp import notify
 from letta_mcp.callers import LOCAL, Caller, caller_of
 from letta_mcp.config import Settings
 from letta_mcp.errors import LettaMCPError
-from letta_mcp.subscriptions import Subscriptions
 
 T = TypeVar("T")
 
@@ -87,13 +83,39 @@ def _no_spawn(*args: Any) -> None:
 AgentsChanged = Callable[["RequestState"], Awaitable[None]]
 
 
+class Surface(Protocol):
+    """What the MCP surface does for a request that the backends cannot (they know no SDK): tell clients what
+    changed, and ask the client for its project folder. `letta_mcp.server` gives the real one."""
+
+    async def resources_updated(self, ctx: Any, uris: Iterable[str]) -> None: ...
+
+    async def resource_list_changed(self, ctx: Any) -> None: ...
+
+    async def client_root(self, ctx: Any) -> str | None: ...
+
+
+class _Silent:
+    """No client to tell anything (a context made outside a server, as unit tests do)."""
+
+    async def resources_updated(self, ctx: Any, uris: Iterable[str]) -> None:
+        return None
+
+    async def resource_list_changed(self, ctx: Any) -> None:
+        return None
+
+    async def client_root(self, ctx: Any) -> str | None:
+        return None
+
+
 class AppContext:
     """What lives as long as the server."""
 
-    def __init__(self, settings: Settings, backend: Backend) -> None:
+    def __init__(self, settings: Settings, backend: Backend, surface: Surface | None = None) -> None:
         self.settings = settings
         self.backend = backend
-        self.subscriptions = Subscriptions()
+        self.surface: Surface = surface or _Silent()
+        self.subscriptions: Any = None
+        """Handshake-era subscriptions and log levels (`letta_mcp.subscriptions`), set by the server."""
         self.spawn: Callable[..., Any] = _no_spawn
         self.on_agents_changed: list[AgentsChanged] = []
         """Called after a tool of this server created, renamed, retagged or deleted an agent."""
@@ -102,13 +124,10 @@ class AppContext:
         (and an in-memory one) serves one client session for as long as this context lives."""
 
 
-Ctx = Context[AppContext, Any]
-
-
 class RequestState:
     """One request's view: its caller, and the backend's toolsets bound to it."""
 
-    def __init__(self, shared: AppContext, caller: Caller = LOCAL, ctx: Ctx | None = None) -> None:
+    def __init__(self, shared: AppContext, caller: Caller = LOCAL, ctx: Any = None) -> None:
         self.shared = shared
         self.caller = caller
         self.ctx = ctx
@@ -141,27 +160,32 @@ class RequestState:
     def remember_session_thread(self, agent_id: str, conversation_id: str) -> None:
         self.shared.session_threads[agent_id] = conversation_id
 
+    async def client_root(self) -> str | None:
+        """The client's project folder (its first MCP root), when it gives one."""
+        return None if self.ctx is None else await self.shared.surface.client_root(self.ctx)
+
     async def resources_updated(self, uris: Iterable[str]) -> None:
         if self.ctx is not None:
-            await notify.resources_updated(self.ctx, uris)
+            await self.shared.surface.resources_updated(self.ctx, uris)
 
     async def agents_changed(self, *, listed: bool = True) -> None:
         """After this request created, renamed, retagged or deleted an agent: tell whoever follows that."""
         if self.ctx is None:
             return
         if listed:
-            await notify.resource_list_changed(self.ctx)
+            await self.shared.surface.resource_list_changed(self.ctx)
         for callback in self.shared.on_agents_changed:
             await callback(self)
 
 
-def request_state(request_context: Any, ctx: Ctx | None = None) -> RequestState:
+def request_state(request_context: Any, ctx: Any = None) -> RequestState:
     shared: AppContext = request_context.lifespan_context
     return RequestState(shared, caller_of(request_context, shared.settings), ctx)
 
 
-def app(ctx: Ctx) -> RequestState:
+def app(ctx: Any) -> RequestState:
+    """The request state of a tool's or a resource's `Context`."""
     return request_state(ctx.request_context, ctx)
 
 
-__all__ = ["AppContext", "Backend", "Ctx", "RequestState", "app", "request_state"]
+__all__ = ["AppContext", "Backend", "RequestState", "Surface", "app", "request_state"]

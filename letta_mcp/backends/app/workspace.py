@@ -15,33 +15,21 @@ behind the same question.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
 import re
-import warnings
-import weakref
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
-
-import anyio
 
 from letta_mcp.backends.app.socket import AppSocket
 from letta_mcp.config import Settings
-from letta_mcp.sdk import connection_of
 from letta_mcp.state import RequestState
 
 logger = logging.getLogger(__name__)
 
 LOCAL_MODE = "standard"
 SHARED_MODE = "strict"
-ROOTS_WAIT = 2.0
-"""How long the client's answer to roots/list may take before letta-mcp's own directory is used."""
-
-_roots: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
-"""Per client connection: its first root as a local path (None: it gave none)."""
 
 
 def shared(settings: Settings) -> bool:
@@ -75,43 +63,6 @@ def scope_folder(request: RequestState) -> str:
     return str(path)
 
 
-def _path_of(uri: str) -> str | None:
-    parts = urlsplit(uri)
-    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-        return None
-    path = unquote(parts.path)
-    return path if os.path.isdir(path) else None
-
-
-async def client_root(request: RequestState) -> str | None:
-    """The client's first root as a local folder, asked once per connection (handshake-era clients that
-    declare roots; from 2026-07-28 roots are deprecated and a server may not ask)."""
-    ctx = request.ctx
-    if ctx is None:
-        return None
-    session = ctx.request_context.session
-    connection = connection_of(session)
-    try:
-        return _roots[connection]
-    except (KeyError, TypeError):
-        pass
-    found: str | None = None
-    capabilities = getattr(session, "client_capabilities", None)
-    from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-
-    if getattr(capabilities, "roots", None) is not None and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
-        try:
-            with anyio.fail_after(ROOTS_WAIT), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # deprecated from 2026-07-28, which is never asked here
-                listed = await session.list_roots()
-            found = next((p for p in (_path_of(str(r.uri)) for r in listed.roots) if p), None)
-        except Exception:  # no root: letta-mcp's own directory, as for a client without roots
-            logger.debug("the client did not list its roots", exc_info=True)
-    with contextlib.suppress(TypeError):  # a connection that cannot be weakly held is asked each time
-        _roots[connection] = found
-    return found
-
-
 async def reflection_off(socket: AppSocket, runtime: dict[str, Any]) -> None:
     """Letta Code's reflection runs as a subagent with every tool allowed, whatever the runtime's mode, and
     reads the transcript a caller wrote: behind authentication it is turned off for the runtime's project
@@ -124,13 +75,12 @@ async def working_directory(request: RequestState) -> str:
     """Where this caller's runtimes run (see the module doc)."""
     if shared(request.settings):
         return scope_folder(request)
-    return await client_root(request) or os.getcwd()
+    return await request.client_root() or os.getcwd()
 
 
 __all__ = [
     "LOCAL_MODE",
     "SHARED_MODE",
-    "client_root",
     "mode",
     "reflection_off",
     "shared",

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from letta_client import AsyncLetta
 
     from letta_mcp.backends.rest._base import Connection
-    from letta_mcp.state import Ctx
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ class Conversation:
 
     def __init__(
         self,
-        ctx: Ctx | None,
+        ctx: Any,
         backend: Connection,
         letta: AsyncLetta,
         settings_timeout: float,
