@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 from mcp import Client
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 from letta_mcp.server import create_server
 
 

@@ -136,7 +136,7 @@ async def floors(calls: int) -> dict[str, float]:
     import httpx
     from letta_client import AsyncLetta
 
-    from letta_mcp.config import Settings
+    from letta_mcp.core.config import Settings
     from letta_mcp.server import create_server
 
     hot: list[float] = []

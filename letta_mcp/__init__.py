@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from letta_mcp._version import __version__
 
 if TYPE_CHECKING:
-    from letta_mcp.config import Settings
+    from letta_mcp.core.config import Settings
     from letta_mcp.server import create_server
 
 __all__ = ["Settings", "__version__", "create_server"]
@@ -19,7 +19,7 @@ __all__ = ["Settings", "__version__", "create_server"]
 def __getattr__(name: str) -> Any:
     # Lazy, so `letta-mcp --help` and the CLI's start-up do not import the whole server.
     if name == "Settings":
-        from letta_mcp.config import Settings
+        from letta_mcp.core.config import Settings
 
         return Settings
     if name == "create_server":

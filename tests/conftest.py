@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 from tests.stack.app_stack import AppStack, start_app
 from tests.stack.letta_stack import EMBEDDING, MODEL, Stack, StackError, start
 

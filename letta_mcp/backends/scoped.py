@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
-from letta_mcp import scope as scope_rule
-from letta_mcp.errors import InvalidInput, NotFound
-from letta_mcp.state import RequestState
+from letta_mcp.core import scope as scope_rule
+from letta_mcp.core.errors import InvalidInput, NotFound
+from letta_mcp.core.state import RequestState
 
 A = TypeVar("A")
 """An agent as the backend's own client has it."""
@@ -82,7 +82,7 @@ class Scoped(Generic[A]):
         return self.request.scope_tag
 
     def holds(self, tags: Iterable[str] | None) -> bool:
-        """Whether an agent with `tags` is in this caller's scope (see `letta_mcp.scope`)."""
+        """Whether an agent with `tags` is in this caller's scope (see `letta_mcp.core.scope`)."""
         return scope_rule.holds(self.scope, self.request.caller.other_scopes, tags)
 
     def holds_tool(self, tags: Iterable[str] | None) -> bool:
@@ -90,7 +90,7 @@ class Scoped(Generic[A]):
         return not scope_rule.foreign(self.scope, self.request.caller.other_scopes, tags)
 
     def refuse_foreign(self, tags: Iterable[str] | None) -> None:
-        """Refuse tags that would put an agent in another scope (see `letta_mcp.scope`)."""
+        """Refuse tags that would put an agent in another scope (see `letta_mcp.core.scope`)."""
         bad = scope_rule.foreign(self.scope, self.request.caller.other_scopes, tags)
         if bad:
             raise InvalidInput(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from letta_mcp.toolsets import TOOLSET_OF
 
 if TYPE_CHECKING:
-    from letta_mcp.state import RequestState
+    from letta_mcp.core.state import RequestState
 
 T = TypeVar("T")
 V = TypeVar("V")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from letta_mcp.contract import Toolset, ToolSpec
+from letta_mcp.core.contract import Toolset, ToolSpec
 from letta_mcp.toolsets import (
     agent_files,
     agents,

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import Field
 
-from letta_mcp.contract import declare, toolset
-from letta_mcp.models import ExportedAgent, ImportedAgents
+from letta_mcp.core.contract import declare, toolset
+from letta_mcp.core.models import ExportedAgent, ImportedAgents
 from letta_mcp.toolsets._args import AgentRef
 
 AF_MIME = "application/json"

@@ -6,8 +6,8 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from letta_mcp.contract import declare, needs, toolset
-from letta_mcp.models import Agent, AgentContext, AgentList, Deleted, ModelList
+from letta_mcp.core.contract import declare, needs, toolset
+from letta_mcp.core.models import Agent, AgentContext, AgentList, Deleted, ModelList
 from letta_mcp.toolsets._args import AgentName, AgentRef, Cursor, Limit, Stripped
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from letta_mcp.contract import declare, needs, toolset
-from letta_mcp.models import Deleted, Passage, PassageList
+from letta_mcp.core.contract import declare, needs, toolset
+from letta_mcp.core.models import Deleted, Passage, PassageList
 from letta_mcp.toolsets._args import AgentRef
 
 Tags = Annotated[list[str] | None, Field(max_length=20, description="Tags.")]

@@ -6,8 +6,8 @@ from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from letta_mcp.contract import declare, toolset
-from letta_mcp.models import ArchiveInfo, ArchiveList, Attachment
+from letta_mcp.core.contract import declare, toolset
+from letta_mcp.core.models import ArchiveInfo, ArchiveList, Attachment
 from letta_mcp.toolsets._args import AgentRef, Cursor, Limit, Stripped
 
 ArchiveRef = Annotated[

@@ -1,7 +1,7 @@
 """The `ask` toolset: chosen Letta agents as MCP tools of their own (`ask_<slug>`).
 
 Its tools are made at run time, one per exposed agent, all with the signature of `AskAgent.ask`;
-`letta_mcp.exposed` keeps them. A backend finds the exposed agents (`Ask.exposed_agents`); the names
+`letta_mcp.server.exposed` keeps them. A backend finds the exposed agents (`Ask.exposed_agents`); the names
 and descriptions are decided here, the same on every backend.
 """
 
@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from letta_mcp.contract import ToolSpec, declare, toolset
-from letta_mcp.models import Reply
+from letta_mcp.core.contract import ToolSpec, declare, toolset
+from letta_mcp.core.models import Reply
 from letta_mcp.toolsets._args import ConversationRef, IncludeReasoning, IncludeToolCalls, MessageText, Wait
 
 PREFIX = "ask_"

@@ -6,8 +6,8 @@ from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from letta_mcp.contract import declare, toolset
-from letta_mcp.models import AgentFiles, Attachment, FileInfo, FileList, FolderInfo, FolderList
+from letta_mcp.core.contract import declare, toolset
+from letta_mcp.core.models import AgentFiles, Attachment, FileInfo, FileList, FolderInfo, FolderList
 from letta_mcp.toolsets._args import AgentRef, Cursor, Limit, Stripped
 
 FolderRef = Annotated[

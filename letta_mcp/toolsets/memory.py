@@ -11,9 +11,9 @@ from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from letta_mcp.contract import declare, toolset
-from letta_mcp.errors import InvalidInput
-from letta_mcp.models import Attachment, Block, BlockEdit, BlockList, MemoryHistory
+from letta_mcp.core.contract import declare, toolset
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import Attachment, Block, BlockEdit, BlockList, MemoryHistory
 from letta_mcp.toolsets._args import AgentRef, BlockId, Cursor, Label, Limit
 
 DEFAULT_READ_CHARS = 12_000

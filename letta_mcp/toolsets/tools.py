@@ -10,9 +10,9 @@ from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from letta_mcp.contract import declare, toolset
-from letta_mcp.errors import InvalidInput
-from letta_mcp.models import Attachment, ToolInfo, ToolList
+from letta_mcp.core.contract import declare, toolset
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import Attachment, ToolInfo, ToolList
 from letta_mcp.toolsets._args import AgentRef, Cursor, Limit, Stripped
 
 ToolRef = Annotated[

@@ -221,7 +221,7 @@ def token_app(request: pytest.FixtureRequest) -> Any:
 
 
 async def test_the_capability_token_and_doctor(token_app: AppStack, uid: str) -> None:
-    from letta_mcp.onboarding import doctor
+    from letta_mcp.cli.onboarding import doctor
 
     async with Client(create_server(app_settings(token_app))) as client:
         assert (await call(client, "list_agents"))["agents"] == []

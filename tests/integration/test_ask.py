@@ -11,8 +11,8 @@ import anyio
 import pytest
 from mcp import Client
 
-from letta_mcp.exposed import ExposedTools
 from letta_mcp.server import create_server
+from letta_mcp.server.exposed import ExposedTools
 from tests.conftest import settings_for
 from tests.stack.letta_stack import Stack
 
@@ -96,8 +96,8 @@ IDLE_SCRIPT = """
 import json, sys
 import anyio
 from mcp import Client
-from letta_mcp.config import Settings
-from letta_mcp.exposed import ExposedTools
+from letta_mcp.core.config import Settings
+from letta_mcp.server.exposed import ExposedTools
 from letta_mcp.server import create_server
 
 async def main() -> None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from letta_client import Letta
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 from letta_mcp.server import create_server
 from tests.fuzzing import REJECTED, arguments_for, echoed, full_schema, junk_arguments
 from tests.stack.letta_stack import Stack

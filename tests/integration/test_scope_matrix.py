@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import PromptReference
 
-from letta_mcp.scope import LETTA_WIDE
+from letta_mcp.core.scope import LETTA_WIDE
 from letta_mcp.toolsets import BY_NAME
 from tests.helpers import call
 from tests.integration.test_scope_both import FILL

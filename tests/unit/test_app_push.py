@@ -9,7 +9,7 @@ import json
 import pytest
 
 from letta_mcp.backends.app import AppBackend
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from letta_mcp.batches import Batches
-from letta_mcp.locks import KeyedLocks
+from letta_mcp.backends.rest.batches import Batches
+from letta_mcp.core.locks import KeyedLocks
 
 pytestmark = pytest.mark.anyio
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from letta_mcp.errors import InvalidInput
-from letta_mcp.locks import KeyedLocks
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.locks import KeyedLocks
 from letta_mcp.toolsets.memory import Edit, apply_edit, carries
 
 pytestmark = pytest.mark.anyio

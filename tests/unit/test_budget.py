@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from letta_mcp.models import AgentList, AgentSummary, Block, fit
-from letta_mcp.schema import compact
+from letta_mcp.core.models import AgentList, AgentSummary, Block, fit
+from letta_mcp.server.schema import compact
 
 
 def test_a_page_over_budget_keeps_a_cursor_to_the_rest() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from letta_mcp import callers
 from letta_mcp.backends.rest import RestBackend
-from letta_mcp.callers import Caller, ClientPool
-from letta_mcp.config import Settings
-from letta_mcp.state import AppContext, RequestState
+from letta_mcp.core import callers
+from letta_mcp.core.callers import Caller, ClientPool
+from letta_mcp.core.config import Settings
+from letta_mcp.core.state import AppContext, RequestState
 
 pytestmark = pytest.mark.anyio
 

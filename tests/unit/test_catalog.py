@@ -11,11 +11,10 @@ import pytest
 from mcp import Client
 from mcp.types import Tool as MCPTool
 
-from letta_mcp import tasks
-from letta_mcp.catalog import CATALOG_FILE, snapshot
-from letta_mcp.config import DEFAULT_TOOLSETS, TOOLSETS, Settings
-from letta_mcp.generate import generate, readme_table, settings_table
-from letta_mcp.server import create_server
+from letta_mcp.cli.generate import generate, readme_table, settings_table
+from letta_mcp.core.config import DEFAULT_TOOLSETS, TOOLSETS, Settings
+from letta_mcp.server import create_server, tasks
+from letta_mcp.server.catalog import CATALOG_FILE, snapshot
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +65,7 @@ APP_ONLY = {"memory_history"}
 def test_the_shipped_catalog_is_current() -> None:
     """catalog.json is what tools/list answers with: it must be what the contract says today."""
     assert generate() == json.loads(CATALOG_FILE.read_text()), (
-        "letta_mcp/catalog.json is stale: run `python -m letta_mcp.generate`, review the diff, commit"
+        "letta_mcp/catalog.json is stale: run `python -m letta_mcp.cli.generate`, review the diff, commit"
     )
 
 
@@ -133,8 +132,8 @@ def test_every_tool_is_complete() -> None:
 
 def test_readme_tool_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert readme_table() in readme, "README's tool table is stale: run `python -m letta_mcp.generate`"
-    assert settings_table() in readme, "README's settings table is stale: run `python -m letta_mcp.generate`"
+    assert readme_table() in readme, "README's tool table is stale: run `python -m letta_mcp.cli.generate`"
+    assert settings_table() in readme, "README's settings table is stale: run `python -m letta_mcp.cli.generate`"
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

@@ -15,7 +15,7 @@ import pytest
 from letta_client import AsyncLetta
 from mcp import Client
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 from letta_mcp.server import create_server
 from tests.helpers import call, call_error
 

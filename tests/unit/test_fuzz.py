@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from letta_client import AsyncLetta
 from mcp import Client
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 from letta_mcp.server import create_server
 from tests.conftest import IN_CI
 from tests.fuzzing import REJECTED, agent_names, arguments_for, echoed, full_schema, junk_arguments

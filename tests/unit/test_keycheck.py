@@ -8,10 +8,10 @@ import httpx2
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from letta_mcp.asgi import send_json
-from letta_mcp.auth import BearerAuth
-from letta_mcp.callers import CALLER_KEY, Caller
-from letta_mcp.keycheck import BURST, KeyCheck, Limited
+from letta_mcp.core.callers import CALLER_KEY, Caller
+from letta_mcp.transports.asgi import send_json
+from letta_mcp.transports.auth import BearerAuth
+from letta_mcp.transports.keycheck import BURST, KeyCheck, Limited
 
 pytestmark = pytest.mark.anyio
 

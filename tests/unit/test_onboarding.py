@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from letta_mcp.config import Settings
-from letta_mcp.onboarding import CLIENTS, config_block
+from letta_mcp.cli.onboarding import CLIENTS, config_block
+from letta_mcp.core.config import Settings
 from tests.unit.test_settings_cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from letta_mcp.auth import TokenEntry
-from letta_mcp.config import Settings, env_var
+from letta_mcp.core.config import Settings, env_var
+from letta_mcp.transports.auth import TokenEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN_VARS = {env_var(name) for name in Settings.model_fields}

@@ -1,4 +1,4 @@
-"""What `letta_mcp.sdk` relies on inside the `mcp` SDK: an upgrade that moves any of it fails here, by
+"""What `letta_mcp.server.sdk` relies on inside the `mcp` SDK: an upgrade that moves any of it fails here, by
 name, instead of leaving a server that quietly lists no tools or sends no notification."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import ToolManager
 from mcp.server.session import ServerSession
 
-from letta_mcp import sdk
-from letta_mcp.config import Settings
-from letta_mcp.registry import LazyTools
-from letta_mcp.server import create_server
+from letta_mcp.core.config import Settings
+from letta_mcp.server import create_server, sdk
+from letta_mcp.server.registry import LazyTools
 
 
 def test_the_private_attributes_letta_mcp_uses_are_where_it_expects() -> None:

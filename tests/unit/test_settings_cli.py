@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +135,7 @@ def test_http_settings_that_cannot_work_are_refused_at_start(args: tuple[str, ..
 
 
 def test_the_backend_follows_the_url_scheme() -> None:
-    from letta_mcp.config import backend_kind
+    from letta_mcp.core.config import backend_kind
 
     assert backend_kind(Settings(base_url="https://api.letta.com")) == "rest"
     assert backend_kind(Settings(base_url="ws://127.0.0.1:4500")) == "app"

@@ -1,4 +1,4 @@
-"""stdio on the event loop (`letta_mcp.stdio`): the protocol stream stays clean, long lines pass, and
+"""stdio on the event loop (`letta_mcp.transports.stdio`): the protocol stream stays clean, long lines pass, and
 anything that is not a pipe gets the SDK's own transport."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from letta_mcp.stdio import _Lines
+from letta_mcp.transports.stdio import _Lines
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +20,7 @@ SERVER = """
 import os, sys
 import anyio
 from mcp.server.mcpserver import MCPServer
-from letta_mcp import stdio
+from letta_mcp.transports import stdio
 
 server = MCPServer("probe")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 from letta_mcp.server import backend_for, create_server
 from letta_mcp.toolsets import TOOLS, TOOLSETS
 
@@ -107,10 +107,58 @@ def test_the_cycle_finder_finds_cycles() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_tools_know_no_transport() -> None:
-    for module, targets in GRAPH.items():
-        if module.startswith(("letta_mcp.toolsets", "letta_mcp.backends", "letta_mcp.state", "letta_mcp.registry")):
-            assert not targets & {"letta_mcp.auth", "letta_mcp.http"}, module
+LAYERS = {
+    "core": ("letta_mcp.core", "letta_mcp.toolsets", "letta_mcp._version"),
+    "backends": ("letta_mcp.backends",),
+    "server": ("letta_mcp.server",),
+    "transports": ("letta_mcp.transports",),
+    "cli": ("letta_mcp.cli", "letta_mcp.__main__"),
+}
+"""The package's layers, bottom up (`letta_mcp/__init__.py` is the lazy public surface above them all)."""
+MAY_IMPORT = {
+    "core": {"core"},
+    "backends": {"core", "backends"},
+    "server": {"core", "backends", "server"},
+    "transports": {"core", "server", "transports"},
+    "cli": {"core", "backends", "server", "transports", "cli"},
+}
+"""What each layer may import: the core nothing above it, backends no MCP surface and no transport,
+transports no backend (they reach one only through the server)."""
+
+
+def layer_of(module: str) -> str | None:
+    if module == "letta_mcp":
+        return "cli"  # the package's lazy public surface (`Settings`, `create_server`) stands above every layer
+    for name, roots in LAYERS.items():
+        if any(module == r or module.startswith(r + ".") for r in roots):
+            return name
+    return None
+
+
+def wrong_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted(
+        (module, target)
+        for module, targets in graph.items()
+        if module != "letta_mcp"
+        for target in targets
+        if layer_of(target) not in MAY_IMPORT[layer_of(module) or "cli"]
+    )
+
+
+def test_every_module_is_in_a_layer() -> None:
+    assert [m for m in MODULES if m != "letta_mcp" and layer_of(m) is None] == []
+
+
+def test_each_layer_imports_only_what_it_may() -> None:
+    assert wrong_imports(GRAPH) == []
+
+
+def test_the_layer_check_finds_a_wrong_import() -> None:
+    assert wrong_imports({"letta_mcp.backends.app.agents": {"letta_mcp.server.sdk"}}) == [
+        ("letta_mcp.backends.app.agents", "letta_mcp.server.sdk")
+    ]
+    assert wrong_imports({"letta_mcp.transports.http": {"letta_mcp.backends.rest"}}) != []
+    assert wrong_imports({"letta_mcp.core.state": {"letta_mcp.server.notify"}}) != []
 
 
 def test_only_the_rest_backend_imports_letta_client() -> None:
@@ -202,14 +250,3 @@ def test_every_backend_keeps_the_scope_rules_of_the_one_base(backend_name: str) 
                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
             }
             assert not defined & set(SCOPE_RULES), (module, defined & set(SCOPE_RULES))
-
-
-TRANSPORTS = {f"letta_mcp.{m}" for m in ("stdio", "http", "auth", "keycheck", "drain", "workers", "asgi")}
-
-
-def test_transports_import_no_backend_and_backends_no_transport() -> None:
-    for module, targets in GRAPH.items():
-        if module in TRANSPORTS:
-            assert not {t for t in targets if t.startswith("letta_mcp.backends")}, module
-        if module.startswith("letta_mcp.backends"):
-            assert not targets & TRANSPORTS, module

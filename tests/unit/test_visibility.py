@@ -3,9 +3,9 @@ hold nothing a scope can own, so a caller scoped to agents gets them only when i
 
 from __future__ import annotations
 
-from letta_mcp.callers import Caller
-from letta_mcp.config import Settings
-from letta_mcp.visibility import toolsets_of
+from letta_mcp.core.callers import Caller
+from letta_mcp.core.config import Settings
+from letta_mcp.core.visibility import toolsets_of
 
 
 def test_a_scoped_caller_gets_letta_wide_toolsets_only_by_name() -> None:

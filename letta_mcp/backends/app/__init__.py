@@ -18,14 +18,14 @@ from letta_mcp.backends.app.memfs import label_of
 from letta_mcp.backends.app.socket import AppSocket, http_url
 from letta_mcp.backends.app.turns import Turns
 from letta_mcp.backends.shared import Cached, Implementations
-from letta_mcp.callers import Caller
-from letta_mcp.config import Settings, shown_url
-from letta_mcp.errors import LettaMCPError
-from letta_mcp.locks import KeyedLocks
-from letta_mcp.uris import agent_block_uri, agent_uri
+from letta_mcp.core.callers import Caller
+from letta_mcp.core.config import Settings, shown_url
+from letta_mcp.core.errors import LettaMCPError
+from letta_mcp.core.locks import KeyedLocks
+from letta_mcp.core.uris import agent_block_uri, agent_uri
 
 if TYPE_CHECKING:
-    from letta_mcp.state import RequestState
+    from letta_mcp.core.state import RequestState
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from letta_mcp.backends.app.memfs import MemoryFile, parse
 from letta_mcp.backends.app.socket import AppServerError, AppSocket
 from letta_mcp.backends.app.turns import Turns
 from letta_mcp.backends.scoped import Scoped, no_conversation
-from letta_mcp.config import Settings
-from letta_mcp.locks import KeyedLocks
-from letta_mcp.models import AgentSummary, BlockSummary
-from letta_mcp.state import RequestState
+from letta_mcp.core.config import Settings
+from letta_mcp.core.locks import KeyedLocks
+from letta_mcp.core.models import AgentSummary, BlockSummary
+from letta_mcp.core.state import RequestState
 
 ALL_AGENTS = 1000
 """The App Server ignores most list filters (name, cursors, any-of tags): lists are read whole and

@@ -6,10 +6,10 @@ from typing import Any
 
 from letta_mcp.backends.app._base import AppBase, block_summary, summary, tags_of
 from letta_mcp.backends.app.memfs import MemoryFile
-from letta_mcp.errors import InvalidInput
-from letta_mcp.models import Agent, AgentContext, AgentList, Block, Deleted, ModelInfo, ModelList
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import Agent, AgentContext, AgentList, Block, Deleted, ModelInfo, ModelList
+from letta_mcp.core.uris import agent_uri
 from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy, unknown_handle
-from letta_mcp.uris import agent_uri
 
 _NOT_HERE = "Letta's App Server has no {what}: leave {arg} out."
 

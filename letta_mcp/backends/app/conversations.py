@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from letta_mcp.backends.app._base import AppBase
-from letta_mcp.models import ConversationInfo, ConversationList
+from letta_mcp.core.models import ConversationInfo, ConversationList
 from letta_mcp.toolsets.conversations import Conversations
 
 

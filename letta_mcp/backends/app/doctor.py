@@ -11,7 +11,7 @@ import httpx
 
 from letta_mcp.backends.app.errors import describe
 from letta_mcp.backends.app.socket import AppServerError, AppSocket, Disconnected, NoAnswer, http_url
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 
 Check = tuple[bool, str]
 CONNECT = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from letta_mcp.backends.app.socket import AppServerError, Disconnected, NoAnswer
-from letta_mcp.errors import LettaMCPError, NotFound, after_failure
+from letta_mcp.core.errors import LettaMCPError, NotFound, after_failure
 
 _MISSING = ("not found", "does not exist", "no such", "unknown agent", "not exist")
 

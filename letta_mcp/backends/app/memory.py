@@ -17,8 +17,9 @@ from typing import Any
 from letta_mcp.backends.app._base import AppBase, block_summary
 from letta_mcp.backends.app.memfs import MemoryFile, candidates, parse
 from letta_mcp.backends.app.socket import AppServerError
-from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
-from letta_mcp.models import Block, BlockEdit, BlockList, Commit, MemoryHistory
+from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
+from letta_mcp.core.models import Block, BlockEdit, BlockList, Commit, MemoryHistory
+from letta_mcp.core.uris import agent_block_uri
 from letta_mcp.toolsets.memory import (
     DEFAULT_READ_CHARS,
     PREVIEW_CHARS,
@@ -28,7 +29,6 @@ from letta_mcp.toolsets.memory import (
     no_such_label,
     page_of,
 )
-from letta_mcp.uris import agent_block_uri
 
 COMMIT_PREFIX = "letta-mcp:"
 

@@ -20,9 +20,9 @@ from letta_mcp.backends.app._base import AppBase
 from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
-from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
-from letta_mcp.models import Detail, Message, MessageList, Reply, clip
-from letta_mcp.progress import Progress
+from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
+from letta_mcp.core.models import Detail, Message, MessageList, Reply, clip
+from letta_mcp.core.progress import Progress
 from letta_mcp.toolsets.messages import Messages, Role
 
 CLIENT_INFO = {"name": "letta-mcp", "title": "letta-mcp"}

@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS, STEP_CHARS
-from letta_mcp.models import Detail, Reply, RunStatus, ToolStep, Usage, clip
+from letta_mcp.core.models import Detail, Reply, RunStatus, ToolStep, Usage, clip
 
 KEEP = 200
 """Finished turns kept for get_run."""

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from letta_mcp.backends.app.socket import AppSocket
-from letta_mcp.config import Settings
-from letta_mcp.state import RequestState
+from letta_mcp.core.config import Settings
+from letta_mcp.core.state import RequestState
 
 logger = logging.getLogger(__name__)
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from letta_mcp.backends.rest.batches import Batches
 from letta_mcp.backends.rest.client import Reader, make_letta
 from letta_mcp.backends.shared import Cached, Handles, Implementations
-from letta_mcp.batches import Batches
-from letta_mcp.callers import Caller, ClientPool
-from letta_mcp.config import Settings, shown_url
-from letta_mcp.errors import LettaMCPError
-from letta_mcp.locks import KeyedLocks
+from letta_mcp.core.callers import Caller, ClientPool
+from letta_mcp.core.config import Settings, shown_url
+from letta_mcp.core.errors import LettaMCPError
+from letta_mcp.core.locks import KeyedLocks
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta as AsyncLetta
 
-    from letta_mcp.state import RequestState
+    from letta_mcp.core.state import RequestState
     from letta_mcp.toolsets.memory import Edit, Edited
 
 HANDLES_SECONDS = 60.0

@@ -11,14 +11,14 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from letta_mcp.backends.rest.batches import Batches
 from letta_mcp.backends.scoped import Scoped, no_conversation, out_of_scope
 from letta_mcp.backends.shared import Handles
-from letta_mcp.batches import Batches
-from letta_mcp.config import Settings
-from letta_mcp.errors import InvalidInput, NotFound
-from letta_mcp.locks import KeyedLocks
-from letta_mcp.models import BlockSummary
-from letta_mcp.state import RequestState
+from letta_mcp.core.config import Settings
+from letta_mcp.core.errors import InvalidInput, NotFound
+from letta_mcp.core.locks import KeyedLocks
+from letta_mcp.core.models import BlockSummary
+from letta_mcp.core.state import RequestState
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta

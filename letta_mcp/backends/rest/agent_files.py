@@ -7,9 +7,9 @@ from typing import Any
 
 from letta_mcp.backends.rest._base import RestBase, given
 from letta_mcp.backends.rest.agents import summary
-from letta_mcp.errors import InvalidInput
-from letta_mcp.localfiles import read_local, within_limit, write_local
-from letta_mcp.models import ExportedAgent, ImportedAgents
+from letta_mcp.backends.rest.localfiles import read_local, within_limit, write_local
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import ExportedAgent, ImportedAgents
 from letta_mcp.toolsets.agent_files import AF_MIME, AgentFilesToolset
 
 

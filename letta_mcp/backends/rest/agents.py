@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from letta_mcp.backends.rest._base import RestBase, block_summary, given, iso, page_cursor
-from letta_mcp.errors import InvalidInput
-from letta_mcp.models import (
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import (
     Agent,
     AgentContext,
     AgentList,
@@ -17,8 +17,8 @@ from letta_mcp.models import (
     ModelList,
     ToolRuleOut,
 )
+from letta_mcp.core.uris import agent_uri
 from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy, unknown_handle
-from letta_mcp.uris import agent_uri
 
 Include = Literal[
     "agent.blocks",

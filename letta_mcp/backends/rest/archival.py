@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from letta_mcp.backends.rest._base import RestBase, given, iso
 from letta_mcp.backends.rest.archives import RestArchives
-from letta_mcp.errors import NotFound
-from letta_mcp.models import Deleted, Passage, PassageList
+from letta_mcp.core.errors import NotFound
+from letta_mcp.core.models import Deleted, Passage, PassageList
 from letta_mcp.toolsets.archival import Archival
 
 

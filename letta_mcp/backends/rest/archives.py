@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from letta_mcp.backends.rest._base import RestBase, given, page_cursor
-from letta_mcp.errors import NotFound
-from letta_mcp.models import ArchiveInfo, ArchiveList, Attachment
+from letta_mcp.core.errors import NotFound
+from letta_mcp.core.models import ArchiveInfo, ArchiveList, Attachment
 from letta_mcp.toolsets.archives import Archives
 
 

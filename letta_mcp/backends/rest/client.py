@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 
 if TYPE_CHECKING:
     import ssl

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from letta_mcp.backends.rest._base import RestBase, given, iso, page_cursor
-from letta_mcp.errors import InvalidInput
-from letta_mcp.models import ConversationInfo, ConversationList
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import ConversationInfo, ConversationList
 from letta_mcp.toolsets.conversations import Conversations
 
 

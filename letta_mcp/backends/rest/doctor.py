@@ -6,7 +6,7 @@ import httpx
 import letta_client as lc
 
 from letta_mcp.backends.rest.client import make_letta
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 
 Check = tuple[bool, str]
 

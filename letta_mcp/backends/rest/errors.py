@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import letta_client as lc
 
-from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound, after_failure, redact
+from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound, after_failure, redact
 
 logger = logging.getLogger(__name__)
 

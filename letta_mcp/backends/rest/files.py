@@ -9,10 +9,10 @@ from typing import Any
 import anyio
 
 from letta_mcp.backends.rest._base import RestBase, given, page_cursor
-from letta_mcp.errors import InvalidInput, NotFound
-from letta_mcp.localfiles import read_local, within_limit
-from letta_mcp.models import AgentFile, AgentFiles, Attachment, FileInfo, FileList, FolderInfo, FolderList
-from letta_mcp.progress import Progress
+from letta_mcp.backends.rest.localfiles import read_local, within_limit
+from letta_mcp.core.errors import InvalidInput, NotFound
+from letta_mcp.core.models import AgentFile, AgentFiles, Attachment, FileInfo, FileList, FolderInfo, FolderList
+from letta_mcp.core.progress import Progress
 from letta_mcp.toolsets.files import Files
 
 UPLOAD_WAIT = 30.0

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from letta_mcp.backends.rest._base import RestBase
 from letta_mcp.backends.rest.tools import info
-from letta_mcp.errors import InvalidInput, NotFound
-from letta_mcp.models import Attachment, McpServerInfo, McpServerList, McpToolList
+from letta_mcp.core.errors import InvalidInput, NotFound
+from letta_mcp.core.models import Attachment, McpServerInfo, McpServerList, McpToolList
 from letta_mcp.toolsets.mcp_servers import McpServers
 
 

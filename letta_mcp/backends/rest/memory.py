@@ -22,8 +22,9 @@ import anyio
 import letta_client as lc
 
 from letta_mcp.backends.rest._base import RestBase, block_summary, given, page_cursor
-from letta_mcp.errors import InvalidInput, LettaMCPError, NotFound
-from letta_mcp.models import Attachment, Block, BlockEdit, BlockList
+from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
+from letta_mcp.core.models import Attachment, Block, BlockEdit, BlockList
+from letta_mcp.core.uris import agent_uri, block_uris
 from letta_mcp.toolsets.memory import (
     DEFAULT_READ_CHARS,
     PREVIEW_CHARS,
@@ -39,7 +40,6 @@ from letta_mcp.toolsets.memory import (
     no_such_label,
     page_of,
 )
-from letta_mcp.uris import agent_uri, block_uris
 
 logger = logging.getLogger(__name__)
 

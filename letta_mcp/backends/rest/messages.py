@@ -10,8 +10,8 @@ import letta_client as lc
 from letta_mcp.backends.rest._base import RestBase, given, iso, text_of
 from letta_mcp.backends.rest.replies import message_type, to_message
 from letta_mcp.backends.rest.runs import Conversation
-from letta_mcp.errors import LettaMCPError
-from letta_mcp.models import TERMINAL, Detail, MessageList, MessageSearch, Reply, SearchHit, clip, run_status
+from letta_mcp.core.errors import LettaMCPError
+from letta_mcp.core.models import TERMINAL, Detail, MessageList, MessageSearch, Reply, SearchHit, clip, run_status
 from letta_mcp.toolsets.messages import Messages, Role
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from letta_mcp.backends.rest._base import iso, text_of
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
-from letta_mcp.models import NO_DETAIL, Detail, Message, Reply, RunStatus, ToolStep, Usage, clip
+from letta_mcp.core.models import NO_DETAIL, Detail, Message, Reply, RunStatus, ToolStep, Usage, clip
 
 
 def message_type(m: Any) -> str:

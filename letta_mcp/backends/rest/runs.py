@@ -23,9 +23,9 @@ import letta_client as lc
 from letta_mcp.backends.rest._base import text_of
 from letta_mcp.backends.rest.replies import build_reply, message_type
 from letta_mcp.backends.shared import STEP_CHARS
-from letta_mcp.errors import MAYBE_APPLIED, LettaMCPError
-from letta_mcp.models import TERMINAL, Detail, Reply, clip, run_status
-from letta_mcp.progress import Progress
+from letta_mcp.core.errors import MAYBE_APPLIED, LettaMCPError
+from letta_mcp.core.models import TERMINAL, Detail, Reply, clip, run_status
+from letta_mcp.core.progress import Progress
 
 if TYPE_CHECKING:
     from letta_client import AsyncLetta

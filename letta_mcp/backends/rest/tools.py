@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from letta_mcp.backends.rest._base import RestBase, given, looks_like_id, page_cursor
-from letta_mcp.errors import InvalidInput, NotFound
-from letta_mcp.models import Attachment, ToolInfo, ToolList
+from letta_mcp.core.errors import InvalidInput, NotFound
+from letta_mcp.core.models import Attachment, ToolInfo, ToolList
 from letta_mcp.toolsets.tools import Tools, check_source
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from mcp import Client
 
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
 from letta_mcp.server import LettaServer, create_server
 from tests.app_client import Direct
 

@@ -41,21 +41,22 @@ from mcp.types import Resource as MCPResource
 from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
-from letta_mcp import errors, notify, sdk, subscriptions, tasks
 from letta_mcp._version import __version__
-from letta_mcp.callers import NoCaller
-from letta_mcp.config import Settings, backend_kind, shown_url
-from letta_mcp.exposed import ExposedTools
-from letta_mcp.prompts import register_prompts
-from letta_mcp.registry import LazyTools
-from letta_mcp.resources import complete, readable, register_resources
-from letta_mcp.sdk import connection_of
-from letta_mcp.state import AppContext, Backend, RequestState, request_state
-from letta_mcp.subscriptions import Subscriptions
+from letta_mcp.core import errors
+from letta_mcp.core.callers import NoCaller
+from letta_mcp.core.config import Settings, backend_kind, shown_url
+from letta_mcp.core.state import AppContext, Backend, RequestState, request_state
+from letta_mcp.core.uris import AGENTS_URI
+from letta_mcp.core.visibility import allowed, visible
+from letta_mcp.server import notify, sdk, subscriptions, tasks
+from letta_mcp.server.exposed import ExposedTools
+from letta_mcp.server.prompts import register_prompts
+from letta_mcp.server.registry import LazyTools
+from letta_mcp.server.resources import complete, readable, register_resources
+from letta_mcp.server.sdk import connection_of
+from letta_mcp.server.subscriptions import Subscriptions
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import ASK, PREFIX
-from letta_mcp.uris import AGENTS_URI
-from letta_mcp.visibility import allowed, visible
 
 if TYPE_CHECKING:
     from letta_mcp.backends.rest import AsyncLetta
@@ -228,27 +229,9 @@ class LettaServer(MCPServer[AppContext]):
         low.add_request_handler("completion/complete", CompleteRequestParams, on_complete)
 
 
-def _auth_options(settings: Settings) -> dict[str, Any]:
-    if settings.auth != "oauth":
-        return {}
-    from mcp.server.auth.settings import AuthSettings
-
-    from letta_mcp.auth import JwtVerifier
-
-    return {
-        "token_verifier": JwtVerifier(settings),
-        "auth": AuthSettings(
-            issuer_url=settings.oauth_issuer,
-            resource_server_url=settings.public_url,
-            # A token needs at least this (see `auth.scoped_caller`); the SDK answers 403 insufficient_scope.
-            required_scopes=[f"{settings.oauth_scope_prefix}:read"],
-            validate_token_resource=False,  # JwtVerifier checks the audience itself
-        ),
-    }
-
-
-def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaServer:
-    """Build the MCP server. Pass `letta` to use a client of your own (tests inject faults this way)."""
+def create_server(settings: Settings, letta: AsyncLetta | None = None, **auth: Any) -> LettaServer:
+    """Build the MCP server. Pass `letta` to use a client of your own (tests inject faults this way); `auth`:
+    how HTTP checks tokens (`transports.auth.server_auth`: the SDK wants it at construction)."""
     backend = backend_for(settings, letta)
     server: LettaServer
 
@@ -282,7 +265,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None) -> LettaS
         website_url="https://github.com/letta-ai/letta",
         lifespan=lifespan,
         log_level=settings.log_level,
-        **_auth_options(settings),
+        **auth,
     )
     register_resources(server)
     register_prompts(server)

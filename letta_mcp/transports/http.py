@@ -12,10 +12,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from letta_mcp._version import __version__
-from letta_mcp.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens
-from letta_mcp.config import Settings, backend_kind, shown_url
-from letta_mcp.keycheck import KeyCheck
+from letta_mcp.core.config import Settings, backend_kind, shown_url
 from letta_mcp.server import LettaServer, backend_for
+from letta_mcp.transports.auth import AuthConfigError, BearerAuth, TokenTable, load_tokens
+from letta_mcp.transports.keycheck import KeyCheck
 
 logger = logging.getLogger(__name__)
 

@@ -29,10 +29,10 @@ from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from letta_mcp.asgi import send_json
-from letta_mcp.callers import CALLER_KEY, Caller
-from letta_mcp.config import Settings
-from letta_mcp.keycheck import Limited
+from letta_mcp.core.callers import CALLER_KEY, Caller
+from letta_mcp.core.config import Settings
+from letta_mcp.transports.asgi import send_json
+from letta_mcp.transports.keycheck import Limited
 
 logger = logging.getLogger(__name__)
 
@@ -245,3 +245,22 @@ class JwtVerifier:
             subject=str(claims["sub"]),
             caller=caller,
         )
+
+
+def server_auth(settings: Settings) -> dict[str, Any]:
+    """What `create_server` needs to check OAuth tokens itself (the SDK takes it at construction; nothing
+    for the other modes, whose bearer check wraps the app: `BearerAuth`)."""
+    if settings.auth != "oauth":
+        return {}
+    from mcp.server.auth.settings import AuthSettings
+
+    return {
+        "token_verifier": JwtVerifier(settings),
+        "auth": AuthSettings(
+            issuer_url=settings.oauth_issuer,
+            resource_server_url=settings.public_url,
+            # A token needs at least this (see `scoped_caller`); the SDK answers 403 insufficient_scope.
+            required_scopes=[f"{settings.oauth_scope_prefix}:read"],
+            validate_token_resource=False,  # JwtVerifier checks the audience itself
+        ),
+    }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from letta_mcp.config import Settings
+    from letta_mcp.core.config import Settings
 
 CALLER_KEY = "letta_mcp_caller"
 """Where HTTP authentication puts the `Caller` in the ASGI scope's state."""

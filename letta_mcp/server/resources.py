@@ -18,14 +18,14 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 from pydantic import BaseModel
 
-from letta_mcp import errors
-from letta_mcp.context import Ctx
-from letta_mcp.models import fit
-from letta_mcp.state import AppContext, RequestState, app
+from letta_mcp.core import errors
+from letta_mcp.core.models import fit
+from letta_mcp.core.state import AppContext, RequestState, app
+from letta_mcp.core.uris import AGENTS_URI, agent_uri, block_uri
+from letta_mcp.core.visibility import allowed
+from letta_mcp.server.context import Ctx
 from letta_mcp.toolsets.agents import Agents
 from letta_mcp.toolsets.memory import Memory
-from letta_mcp.uris import AGENTS_URI, agent_uri, block_uri
-from letta_mcp.visibility import allowed
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer

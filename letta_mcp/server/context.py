@@ -6,7 +6,7 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
-from letta_mcp.state import AppContext
+from letta_mcp.core.state import AppContext
 
 Ctx = Context[AppContext, Any]
 

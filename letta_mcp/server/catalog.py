@@ -3,7 +3,7 @@
 A process answers tools/list from that file instead of building every tool at start-up (pydantic
 makes an arguments model and two JSON schemas per tool: most of what a cold start would add to a
 bare `mcp` server). A tool is built from its contract when it is first called (`registry.LazyTools`).
-The file is generated from the contract by ``python -m letta_mcp.generate``; a unit test fails while
+The file is generated from the contract by ``python -m letta_mcp.cli.generate``; a unit test fails while
 it is stale.
 
 Each entry also carries the `_meta` Claude Code reads: a search hint on every tool, and on the
@@ -20,7 +20,7 @@ from typing import Any
 
 from mcp.types import Tool as MCPTool
 
-CATALOG_FILE = Path(__file__).with_name("catalog.json")
+CATALOG_FILE = Path(__file__).parents[1] / "catalog.json"
 SEARCH_HINT = "anthropic/searchHint"
 ALWAYS_LOAD = "anthropic/alwaysLoad"
 

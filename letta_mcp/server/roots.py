@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import anyio
 
-from letta_mcp.sdk import connection_of
+from letta_mcp.server.sdk import connection_of
 
 logger = logging.getLogger(__name__)
 

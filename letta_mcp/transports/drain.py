@@ -14,8 +14,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from letta_mcp.asgi import send_json
-from letta_mcp.config import Settings
+from letta_mcp.core.config import Settings
+from letta_mcp.transports.asgi import send_json
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
-from letta_mcp.sdk import connection_of
-from letta_mcp.subscriptions import Subscriptions
+from letta_mcp.server.sdk import connection_of
+from letta_mcp.server.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class ServerSurface:
         await resource_list_changed(ctx)
 
     async def client_root(self, ctx: Any) -> str | None:
-        from letta_mcp.roots import client_root
+        from letta_mcp.server.roots import client_root
 
         return await client_root(ctx)
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from letta_mcp.config import Settings, as_text, env_var
+from letta_mcp.core.config import Settings, as_text, env_var
 
 CLIENTS = ("claude-code", "claude-code-json", "cursor", "claude-desktop", "vscode")
 # Settings that belong to serving HTTP, not to a stdio server an IDE launches.
@@ -114,10 +114,10 @@ def where(client: str) -> str:
 
 async def doctor(settings: Settings) -> list[tuple[bool, str]]:
     """Each check as (passed, line); a failed line says what to do."""
-    from letta_mcp.callers import LOCAL
+    from letta_mcp.core.callers import LOCAL
+    from letta_mcp.core.visibility import visible
     from letta_mcp.server import backend_for
     from letta_mcp.toolsets import TOOLS
-    from letta_mcp.visibility import visible
 
     backend = backend_for(settings)
     lines = await backend.diagnose()

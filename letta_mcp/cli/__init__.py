@@ -20,8 +20,8 @@ import anyio
 from pydantic import SecretStr, ValidationError
 
 from letta_mcp._version import __version__
-from letta_mcp.config import LOCAL, Settings, as_text, env_var, flag
-from letta_mcp.logs import configure_logging
+from letta_mcp.core.config import LOCAL, Settings, as_text, env_var, flag
+from letta_mcp.core.logs import configure_logging
 
 logger = logging.getLogger("letta_mcp")
 
@@ -113,8 +113,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = load_settings(args)
     configure_logging(settings.log_level)
     if settings.transport == "http":
-        from letta_mcp.auth import AuthConfigError
-        from letta_mcp.http import check_http_settings
+        from letta_mcp.transports.auth import AuthConfigError
+        from letta_mcp.transports.http import check_http_settings
 
         try:
             check_http_settings(settings)
@@ -128,17 +128,18 @@ def serve_forever(settings: Settings) -> None:
     from letta_mcp.server import create_server
 
     if settings.transport == "stdio":
-        from letta_mcp import stdio
+        from letta_mcp.transports import stdio
 
         server = create_server(settings)
         collect_again()
         anyio.run(stdio.serve, server, backend_options=event_loop_options())
         return
-    from letta_mcp.workers import serve
+    from letta_mcp.transports.auth import server_auth
+    from letta_mcp.transports.workers import serve
 
     if settings.workers > 1:
         export_settings(settings)
-    server = create_server(settings)
+    server = create_server(settings, **server_auth(settings))
     collect_again()
     serve(server, settings)
 
@@ -179,7 +180,7 @@ def local_letta(settings: Settings) -> Iterator[Settings]:
 
 def subcommand(name: str, argv: list[str]) -> int:
     """`letta-mcp config <client>` and `letta-mcp doctor`, with every settings flag too."""
-    from letta_mcp.onboarding import CLIENTS, config_block, doctor, where
+    from letta_mcp.cli.onboarding import CLIENTS, config_block, doctor, where
 
     parser = build_parser()
     parser.prog = f"letta-mcp {name}"

@@ -21,8 +21,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from letta_mcp.callers import Caller
-from letta_mcp.locks import KeyedLocks
+from letta_mcp.core.callers import Caller
+from letta_mcp.core.locks import KeyedLocks
 
 REMEMBERED = 4096
 """Most keys remembered as accepted (and, separately, as refused); the least recently seen go first."""

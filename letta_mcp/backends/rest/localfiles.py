@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import anyio
 
-from letta_mcp.config import Settings
-from letta_mcp.errors import InvalidInput
+from letta_mcp.core.config import Settings
+from letta_mcp.core.errors import InvalidInput
 
 
 def _local(settings: Settings, instead: str) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from letta_mcp.callers import Caller
-from letta_mcp.config import Settings
-from letta_mcp.contract import ToolSpec
-from letta_mcp.scope import LETTA_WIDE
+from letta_mcp.core.callers import Caller
+from letta_mcp.core.config import Settings
+from letta_mcp.core.contract import ToolSpec
+from letta_mcp.core.scope import LETTA_WIDE
 from letta_mcp.toolsets import TOOLS_BY_NAME
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
-from letta_mcp.callers import LOCAL, Caller, caller_of
-from letta_mcp.config import Settings
-from letta_mcp.errors import LettaMCPError
+from letta_mcp.core.callers import LOCAL, Caller, caller_of
+from letta_mcp.core.config import Settings
+from letta_mcp.core.errors import LettaMCPError
 
 T = TypeVar("T")
 
@@ -115,7 +115,7 @@ class AppContext:
         self.backend = backend
         self.surface: Surface = surface or _Silent()
         self.subscriptions: Any = None
-        """Handshake-era subscriptions and log levels (`letta_mcp.subscriptions`), set by the server."""
+        """Handshake-era subscriptions and log levels (`letta_mcp.server.subscriptions`), set by the server."""
         self.spawn: Callable[..., Any] = _no_spawn
         self.on_agents_changed: list[AgentsChanged] = []
         """Called after a tool of this server created, renamed, retagged or deleted an agent."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from mcp.types import EmptyResult, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams
 
-from letta_mcp.sdk import connection_of
+from letta_mcp.server.sdk import connection_of
 
 LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 

@@ -20,11 +20,12 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from letta_mcp.config import Settings
-from letta_mcp.drain import GRACE_SECONDS, Drain, DrainingServer, DrainMiddleware, uvicorn_config
-from letta_mcp.http import create_app
-from letta_mcp.logs import configure_logging
+from letta_mcp.core.config import Settings
+from letta_mcp.core.logs import configure_logging
 from letta_mcp.server import LettaServer
+from letta_mcp.transports.auth import server_auth
+from letta_mcp.transports.drain import GRACE_SECONDS, Drain, DrainingServer, DrainMiddleware, uvicorn_config
+from letta_mcp.transports.http import create_app
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _worker(sock: socket.socket, log_level: str) -> None:
     configure_logging(log_level)
     settings = Settings()
     drain = Drain()
-    app = DrainMiddleware(create_app(create_server(settings), settings), drain)
+    app = DrainMiddleware(create_app(create_server(settings, **server_auth(settings)), settings), drain)
     DrainingServer(uvicorn_config(app, settings), drain, ignore_sigint=True).run(sockets=[sock])
 
 

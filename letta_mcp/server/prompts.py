@@ -10,7 +10,7 @@ from pydantic import Field
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
-    from letta_mcp.state import AppContext
+    from letta_mcp.core.state import AppContext
 
 AgentArg = Annotated[str, Field(description="The Letta agent: its id or exact name.")]
 

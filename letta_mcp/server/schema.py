@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from letta_mcp.contract import NEEDS
+from letta_mcp.core.contract import NEEDS
 
 _NULL = {"type": "null"}
 BOUNDS = frozenset(

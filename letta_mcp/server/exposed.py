@@ -23,11 +23,11 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
-from letta_mcp import catalog, notify
-from letta_mcp.config import Settings
-from letta_mcp.contract import ToolSpec
-from letta_mcp.registry import Invoke, build, tool_function
-from letta_mcp.state import RequestState
+from letta_mcp.core.config import Settings
+from letta_mcp.core.contract import ToolSpec
+from letta_mcp.core.state import RequestState
+from letta_mcp.server import catalog, notify
+from letta_mcp.server.registry import Invoke, build, tool_function
 from letta_mcp.toolsets.ask import ASK, Ask, Exposed, name_all
 from letta_mcp.toolsets.messages import Messages
 

@@ -44,12 +44,12 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 from pydantic import ConfigDict, Field
 
-from letta_mcp.registry import build
-from letta_mcp.state import RequestState, request_state
+from letta_mcp.core.state import RequestState, request_state
+from letta_mcp.core.visibility import read_only
+from letta_mcp.server.registry import build
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import ASK, PREFIX
 from letta_mcp.toolsets.messages import Messages
-from letta_mcp.visibility import read_only
 
 
 class Served(Protocol):

@@ -24,7 +24,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 
-from letta_mcp.sdk import lowlevel
+from letta_mcp.server.sdk import lowlevel
 
 MAX_LINE = 1 << 30
 """The longest message read (a JSON-RPC line); the SDK's own transport has no limit either."""

@@ -23,17 +23,18 @@ from mcp.types import CallToolResult, EmbeddedResource, TextContent, TextResourc
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
-from letta_mcp import catalog, errors
-from letta_mcp.callers import LOCAL, Caller
-from letta_mcp.config import Settings
-from letta_mcp.context import Ctx
-from letta_mcp.contract import ToolSpec
-from letta_mcp.errors import InvalidInput
-from letta_mcp.models import Out, fit
-from letta_mcp.schema import advertised, shallow
-from letta_mcp.state import Backend, RequestState, app
+from letta_mcp.core import errors
+from letta_mcp.core.callers import LOCAL, Caller
+from letta_mcp.core.config import Settings
+from letta_mcp.core.contract import ToolSpec
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import Out, fit
+from letta_mcp.core.state import Backend, RequestState, app
+from letta_mcp.core.visibility import visible
+from letta_mcp.server import catalog
+from letta_mcp.server.context import Ctx
+from letta_mcp.server.schema import advertised, shallow
 from letta_mcp.toolsets import BY_NAME, TOOLS
-from letta_mcp.visibility import visible
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 import anyio
 
-from letta_mcp.locks import KeyedLocks
+from letta_mcp.core.locks import KeyedLocks
 
 T = TypeVar("T")
 R = TypeVar("R")
