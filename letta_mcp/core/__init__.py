@@ -1,1 +1,1 @@
-"""The contract and its rules (settings, callers, models, errors, scopes, visibility, the seam): no SDK server, no transport, no backend."""
+"""The contract and its rules: settings, callers, models, errors, scopes, visibility, the backend seam."""
