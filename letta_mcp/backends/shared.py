@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from letta_mcp.toolsets import TOOLSET_OF
@@ -28,19 +28,27 @@ Handles = list[tuple[str, int | None]]
 
 
 class Implementations:
-    """A backend's implementation of each toolset it serves, as "module:Class" (imported by its first call:
-    a process nobody calls holds no more than a bare server)."""
+    """A backend's implementation of each toolset it serves: the class `<Prefix><Toolset>` (e.g. RestAgents,
+    AppMcpServers) in the module of the toolset's name in the backend's package, imported by its first call
+    (a process nobody calls holds no more than a bare server)."""
 
-    def __init__(self, table: Mapping[str, str]) -> None:
-        self.table = table
+    def __init__(self, package: str, prefix: str, toolsets: Iterable[str]) -> None:
+        self.package = package
+        self.prefix = prefix
+        self.toolsets = frozenset(toolsets)
         self._classes: dict[str, type[Any]] = {}
+
+    def class_name(self, toolset: str) -> str:
+        return self.prefix + "".join(part.capitalize() for part in toolset.split("_"))
 
     def of(self, contract: type[T], request: RequestState) -> T:
         toolset = TOOLSET_OF[contract]
         cls = self._classes.get(toolset)
         if cls is None:
-            module, _, name = self.table[toolset].partition(":")
-            cls = self._classes[toolset] = getattr(importlib.import_module(module), name)
+            if toolset not in self.toolsets:
+                raise KeyError(toolset)
+            module = importlib.import_module(f"{self.package}.{toolset}")
+            cls = self._classes[toolset] = getattr(module, self.class_name(toolset))
         return cast(T, cls(request))
 
 

@@ -125,6 +125,15 @@ class ToolSpec:
 
 
 @dataclass(frozen=True)
+class Line:
+    """A sentence a toolset adds to the server instructions, said only when every tool it names is served
+    (a sentence naming no tool is said whenever the toolset is)."""
+
+    text: str
+    tools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Toolset:
     """A named group of tools that is switched on or off as a whole (``LETTA_MCP_TOOLSETS``)."""
 
@@ -136,6 +145,13 @@ class Toolset:
     tools: tuple[ToolSpec, ...] = field(default=())
     template: ToolSpec | None = None
     """For a toolset whose tools are made at run time: what each of them is (arguments, result, behaviour)."""
+    about: str = ""
+    """What it adds to the first sentence of the server instructions (what Letta's agents keep)."""
+    lines: tuple[Line, ...] = ()
+    """Its sentences in the server instructions."""
+    writes_under: str | None = None
+    """The boolean setting that keeps its writes when the server or the token is read-only (ask: talking to
+    an exposed agent changes its history, and an operator may allow just that)."""
 
 
 def _declared(name: str, contract: type[Any] | None) -> tuple[ToolSpec, ...]:
@@ -148,12 +164,30 @@ def _declared(name: str, contract: type[Any] | None) -> tuple[ToolSpec, ...]:
 
 
 def toolset(
-    name: str, description: str, *, default: bool, contract: type[Any] | None, template: type[Any] | None = None
+    name: str,
+    description: str,
+    *,
+    default: bool,
+    contract: type[Any] | None,
+    template: type[Any] | None = None,
+    about: str = "",
+    lines: tuple[Line, ...] = (),
+    writes_under: str | None = None,
 ) -> Toolset:
     """The Toolset record for `contract`: every `@declare`d method, in the order it is written. A toolset
     whose tools are made at run time names instead the `template` class declaring the one they share."""
     made = _declared(name, template)
-    return Toolset(name, description, default, contract, _declared(name, contract), made[0] if made else None)
+    return Toolset(
+        name,
+        description,
+        default,
+        contract,
+        _declared(name, contract),
+        made[0] if made else None,
+        about,
+        lines,
+        writes_under,
+    )
 
 
-__all__ = ["NEEDS", "Behaviour", "ToolSpec", "Toolset", "declare", "needs", "toolset"]
+__all__ = ["NEEDS", "Behaviour", "Line", "ToolSpec", "Toolset", "declare", "needs", "toolset"]

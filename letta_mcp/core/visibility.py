@@ -16,7 +16,7 @@ from letta_mcp.core.callers import Caller
 from letta_mcp.core.config import Settings
 from letta_mcp.core.contract import ToolSpec
 from letta_mcp.core.scope import LETTA_WIDE
-from letta_mcp.toolsets import TOOLS_BY_NAME
+from letta_mcp.toolsets import BY_NAME, TOOLS_BY_NAME
 
 
 class Serves(Protocol):
@@ -41,7 +41,8 @@ def read_only(settings: Settings, caller: Caller) -> bool:
 def visible(spec: ToolSpec, settings: Settings, caller: Caller, backend: Serves) -> bool:
     if spec.toolset not in toolsets_of(settings, caller):
         return False
-    writes_allowed = not read_only(settings, caller) or (spec.toolset == "ask" and settings.read_only_ask)
+    kept = BY_NAME[spec.toolset].writes_under
+    writes_allowed = not read_only(settings, caller) or (kept is not None and bool(getattr(settings, kept)))
     if not (spec.read_only or writes_allowed):
         return False
     return backend.serves(spec.name)

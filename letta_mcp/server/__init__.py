@@ -55,7 +55,7 @@ from letta_mcp.server.registry import LazyTools
 from letta_mcp.server.resources import complete, readable, register_resources
 from letta_mcp.server.sdk import connection_of
 from letta_mcp.server.subscriptions import Subscriptions
-from letta_mcp.toolsets import TOOLS_BY_NAME
+from letta_mcp.toolsets import TOOLS_BY_NAME, TOOLSETS
 from letta_mcp.toolsets.ask import ASK, PREFIX
 
 if TYPE_CHECKING:
@@ -64,24 +64,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def instructions(tools: Collection[str]) -> str:
-    """What the client shows the model about this server, naming only the tools it serves (`tools`): the
-    words a tool search would start from (Letta, agents, memory, remember)."""
-    archival = "insert_archival" in tools
+def instructions(toolsets: Collection[str], tools: Collection[str]) -> str:
+    """What the client shows the model about this server: the words a tool search would start from (Letta,
+    agents, memory, remember). Each served toolset (`toolsets`) adds its own clause and sentences, naming
+    only the tools that are served (`tools`)."""
+    served = [t for t in TOOLSETS if t.name in toolsets]
+    keeps = ["memory blocks (always in their context)", *(t.about for t in served if t.about)]
     parts = [
-        "letta-mcp connects you to Letta: stateful agents that keep memory blocks (always in their context)"
-        + (", archival memory (searchable long-term storage)" if archival else "")
-        + " and their whole conversation history."
+        f"letta-mcp connects you to Letta: stateful agents that keep {', '.join(keeps)} and their whole "
+        "conversation history."
     ]
-    if "send_message" in tools:
-        parts.append("Agents: list_agents, create_agent; send_message (send only the new message: it remembers).")
-    remember = [t for t in ("insert_archival", "edit_block") if t in tools]
-    recall = [t for t in ("search_archival", "get_block") if t in tools]
-    if remember:
-        parts.append(f"To remember something: {' or '.join(remember)}; to recall: {', '.join(recall)}.")
-    parts.append(
-        "ask_<agent> tools are agents exposed as tools. `agent` is an id or exact name; lists page with cursors."
-    )
+    parts += [line.text for t in served for line in t.lines if all(name in tools for name in line.tools)]
+    parts.append("`agent` is an id or exact name; lists page with cursors.")
     return " ".join(parts)
 
 
@@ -261,7 +255,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None, **auth: A
         tools,
         title="Letta",
         version=__version__,
-        instructions=instructions(tools.specs),
+        instructions=instructions(settings.toolsets, tools.specs),
         website_url="https://github.com/letta-ai/letta",
         lifespan=lifespan,
         log_level=settings.log_level,

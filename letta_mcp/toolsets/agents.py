@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from letta_mcp.core.contract import declare, needs, toolset
+from letta_mcp.core.contract import Line, declare, needs, toolset
 from letta_mcp.core.models import Agent, AgentContext, AgentList, Deleted, ModelList
 from letta_mcp.toolsets._args import AgentName, AgentRef, Cursor, Limit, Stripped
 
@@ -164,4 +164,5 @@ TOOLSET = toolset(
     "Find, inspect, create, change and delete agents.",
     default=True,
     contract=Agents,
+    lines=(Line("Agents: list_agents finds one, create_agent makes one.", ("list_agents", "create_agent")),),
 )

@@ -7,7 +7,7 @@ from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from letta_mcp.core.contract import declare, needs, toolset
+from letta_mcp.core.contract import Line, declare, needs, toolset
 from letta_mcp.core.models import Deleted, Passage, PassageList
 from letta_mcp.toolsets._args import AgentRef
 
@@ -68,4 +68,11 @@ TOOLSET = toolset(
     "An agent's long-term memory: store passages, search them by meaning, delete them.",
     default=True,
     contract=Archival,
+    about="archival memory (searchable long-term storage)",
+    lines=(
+        Line(
+            "To remember something: insert_archival; to recall: search_archival.",
+            ("insert_archival", "search_archival"),
+        ),
+    ),
 )

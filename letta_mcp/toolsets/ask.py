@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from letta_mcp.core.contract import ToolSpec, declare, toolset
+from letta_mcp.core.contract import Line, ToolSpec, declare, toolset
 from letta_mcp.core.models import Reply
 from letta_mcp.toolsets._args import ConversationRef, IncludeReasoning, IncludeToolCalls, MessageText, Wait
 
@@ -131,6 +131,8 @@ TOOLSET = toolset(
     default=True,
     contract=None,
     template=AskAgent,
+    lines=(Line("ask_<agent> tools are agents exposed as tools."),),
+    writes_under="read_only_ask",
 )
 if TOOLSET.template is None:  # pragma: no cover — declared just above
     raise RuntimeError("the ask toolset declares its template")

@@ -11,7 +11,7 @@ from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from letta_mcp.core.contract import declare, toolset
+from letta_mcp.core.contract import Line, declare, toolset
 from letta_mcp.core.errors import InvalidInput
 from letta_mcp.core.models import Attachment, Block, BlockEdit, BlockList, MemoryHistory
 from letta_mcp.toolsets._args import AgentRef, BlockId, Cursor, Label, Limit
@@ -274,4 +274,7 @@ TOOLSET = toolset(
     "Core memory blocks: read, replace, edit in place, create, and share between agents.",
     default=True,
     contract=Memory,
+    lines=(
+        Line("To change what an agent always knows: edit_block; to read it: get_block.", ("edit_block", "get_block")),
+    ),
 )

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import Field
 
-from letta_mcp.core.contract import declare, toolset
+from letta_mcp.core.contract import Line, declare, toolset
 from letta_mcp.core.models import MessageList, MessageSearch, Reply
 from letta_mcp.toolsets._args import (
     AgentRef,
@@ -107,4 +107,5 @@ TOOLSET = toolset(
     "Talk to an agent (progress while it works, a run to fetch when it is slow), read and search its history.",
     default=True,
     contract=Messages,
+    lines=(Line("Talk to one with send_message (send only the new message: it remembers).", ("send_message",)),),
 )

@@ -244,7 +244,7 @@ async def test_claude_code_finds_letta_tools_by_search_and_keeps_ask_tools_in_vi
         assert "mcp__letta__list_agents" not in sent, "fixed tools are deferred behind the tool search"
         shown = json.dumps(first)
         assert "mcp__letta__list_agents" in shown, "deferred tools are still named"
-        assert "To remember something: insert_archival or edit_block" in shown, "the server instructions"
+        assert "To remember something: insert_archival" in shown, "the server instructions"
 
         found = fake.tool_results()
         assert {"mcp__letta__insert_archival", "mcp__letta__update_block", "mcp__letta__edit_block"} <= set(

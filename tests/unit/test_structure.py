@@ -178,24 +178,41 @@ def _parameters(fn: Any) -> list[tuple[str, Any, Any]]:
     return [(p.name, p.kind, p.default) for p in list(signature.parameters.values())[1:]]
 
 
+def _implementations(backend_name: str) -> dict[str, type[Any]]:
+    """Each toolset's implementing class in a backend, found the way the backend finds it."""
+    import importlib
+
+    url = {"rest": "http://127.0.0.1:9", "app": "ws://127.0.0.1:9"}[backend_name]
+    table = backend_for(Settings(base_url=url)).implementations  # type: ignore[attr-defined]
+    found: dict[str, type[Any]] = {}
+    for toolset in sorted(table.toolsets):
+        module = importlib.import_module(f"{table.package}.{toolset}")
+        found[toolset] = getattr(module, table.class_name(toolset))
+    return found
+
+
 @pytest.mark.parametrize(("backend_name", "url"), [("rest", "http://127.0.0.1:9"), ("app", "ws://127.0.0.1:9")])
 def test_backends_implement_what_they_serve_with_the_contract_signature(backend_name: str, url: str) -> None:
-    import importlib
 
     backend = backend_for(Settings(base_url=url))
     assert backend.name == backend_name
-    implementations = importlib.import_module(f"letta_mcp.backends.{backend_name}")._IMPLEMENTATIONS
+    implementations = _implementations(backend_name)
     for toolset in TOOLSETS:
         if toolset.contract is None:
             continue
         if toolset.name not in implementations:
             assert not any(backend.serves(spec.name) for spec in toolset.tools), toolset.name
             continue
-        module, _, name = implementations[toolset.name].partition(":")
-        implementation = getattr(__import__(module, fromlist=[name]), name)
+        implementation = implementations[toolset.name]
         assert toolset.contract in implementation.__mro__
         for spec in toolset.tools:
-            own = implementation.__dict__.get(spec.name)
+            # Its own, or a step-by-step flow's it inherits (backends.flows); never just the contract's.
+            own = next(
+                (c.__dict__[spec.name] for c in implementation.__mro__ if spec.name in c.__dict__),
+                None,
+            )
+            if own is getattr(toolset.contract, spec.name):
+                own = None
             if backend.serves(spec.name):
                 assert own is not None, f"{backend_name} serves {spec.name} but does not implement it"
                 assert _parameters(own) == _parameters(spec.method), spec.name
@@ -230,14 +247,11 @@ SCOPE_RULES = (
 
 @pytest.mark.parametrize("backend_name", ["rest", "app"])
 def test_every_backend_keeps_the_scope_rules_of_the_one_base(backend_name: str) -> None:
-    import importlib
 
     from letta_mcp.backends.scoped import Scoped
 
-    implementations = importlib.import_module(f"letta_mcp.backends.{backend_name}")._IMPLEMENTATIONS
-    for target in implementations.values():
-        module, _, name = target.partition(":")
-        implementation = getattr(importlib.import_module(module), name)
+    for implementation in _implementations(backend_name).values():
+        name = implementation.__name__
         assert Scoped in implementation.__mro__, f"{name} does not take its scope rules from Scoped"
         for rule in SCOPE_RULES:
             owner = next(c for c in implementation.__mro__ if rule in c.__dict__)

@@ -56,13 +56,8 @@ SERVED = frozenset(
 
 T = TypeVar("T")
 
-_IMPLEMENTATIONS = {
-    "agents": "letta_mcp.backends.app.agents:AppAgents",
-    "messages": "letta_mcp.backends.app.messages:AppMessages",
-    "memory": "letta_mcp.backends.app.memory:AppMemory",
-    "conversations": "letta_mcp.backends.app.conversations:AppConversations",
-    "ask": "letta_mcp.backends.app.ask:AppAsk",
-}
+_TOOLSETS = ("agents", "messages", "memory", "conversations", "ask")
+"""The toolsets this backend implements, each by a module of its name here."""
 MODELS_SECONDS = 60.0
 
 MemoryChanged = Callable[[list[str]], Awaitable[None]]
@@ -96,7 +91,7 @@ class AppBackend:
         self.socket.listen(self._on_push)
         self.on_memory_changed: list[MemoryChanged] = []
         self._models: Cached[list[tuple[str, int | None]]] = Cached(MODELS_SECONDS)
-        self.implementations = Implementations(_IMPLEMENTATIONS)
+        self.implementations = Implementations(__name__, "App", _TOOLSETS)
 
     def serves(self, tool: str) -> bool:
         return tool in SERVED

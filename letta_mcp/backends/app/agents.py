@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from letta_mcp.backends import flows
 from letta_mcp.backends.app._base import AppBase, block_summary, summary, tags_of
 from letta_mcp.backends.app.memfs import MemoryFile
 from letta_mcp.core.errors import InvalidInput
 from letta_mcp.core.models import Agent, AgentContext, AgentList, Block, Deleted, ModelInfo, ModelList
 from letta_mcp.core.uris import agent_uri
-from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy, unknown_handle
+from letta_mcp.toolsets.agents import Agents, unknown_handle
 
 _NOT_HERE = "Letta's App Server has no {what}: leave {arg} out."
 
@@ -43,25 +44,15 @@ def _refuse(**given: Any) -> None:
             raise InvalidInput(_NOT_HERE.format(what=what[arg], arg=arg))
 
 
-class AppAgents(AppBase, Agents):
-    async def list_agents(
-        self,
-        name: str | None = None,
-        tags: list[str] | None = None,
-        match_all_tags: bool = False,
-        query: str | None = None,
-        limit: int = 20,
-        cursor: str | None = None,
-    ) -> AgentList:
-        wanted = set(tags or [])
+class AppAgents(AppBase, flows.ListsAgents, flows.CreatesAgents, flows.UpdatesAgents, Agents):
+    async def agents_page(self, query: flows.AgentQuery, limit: int, cursor: str | None) -> AgentList:
         found = []
         for a in await self.agents():
-            own = set(a.get("tags") or [])
-            if name is not None and a.get("name") != name:
+            if query.name is not None and a.get("name") != query.name:
                 continue
-            if wanted and not (wanted <= own if match_all_tags else wanted & own):
+            if not query.has_tags(a.get("tags")):
                 continue
-            if query and query.lower() not in (a.get("name") or "").lower():
+            if query.query and query.query.lower() not in (a.get("name") or "").lower():
                 continue
             found.append(a)
         start = next((i + 1 for i, a in enumerate(found) if a["id"] == cursor), 0) if cursor else 0
@@ -73,41 +64,38 @@ class AppAgents(AppBase, Agents):
         found = await self.agent(agent)
         return detail(found, await self.memory(found["id"]))
 
-    async def create_agent(
-        self,
-        name: str,
-        description: str | None = None,
-        memory_blocks: list[MemoryBlockIn] | None = None,
-        model: str | None = None,
-        embedding: str | None = None,
-        tools: list[str] | None = None,
-        tool_rules: list[ToolRuleIn] | None = None,
-        tags: list[str] | None = None,
-        context_window_limit: int | None = None,
-        sleeptime: bool = False,
-        secrets: dict[str, str] | None = None,
-        unique_by: UniqueBy = "name",
-    ) -> Agent:
-        _refuse(embedding=embedding, tools=tools, tool_rules=tool_rules, secrets=secrets, sleeptime=sleeptime)
-        tags = self.scope_tags(tags)
-        if unique_by == "tags" and not tags:
-            raise InvalidInput("unique_by='tags' needs tags: give the tags that identify this agent.")
-        if unique_by != "none":
-            for a in await self.agents():
-                same = a.get("name") == name if unique_by == "name" else set(tags or []) <= set(a.get("tags") or [])
-                if same:
-                    return detail(a, await self.memory(a["id"]), existed=True)
-        chosen, note = await self.check_model(model, "LETTA_MCP_DEFAULT_MODEL" if model is None else None)
+    def refuse_unmade(self, draft: flows.AgentDraft) -> None:
+        _refuse(
+            embedding=draft.embedding,
+            tools=draft.tools,
+            tool_rules=draft.tool_rules,
+            secrets=draft.secrets,
+            sleeptime=draft.sleeptime,
+        )
+
+    async def existing_agent(self, draft: flows.AgentDraft, unique_by: flows.MatchBy) -> Agent | None:
+        for a in await self.agents():
+            same = (
+                a.get("name") == draft.name
+                if unique_by == "name"
+                else set(draft.tags or []) <= set(a.get("tags") or [])
+            )
+            if same:
+                return detail(a, await self.memory(a["id"]), existed=True)
+        return None
+
+    async def make_agent(self, draft: flows.AgentDraft) -> Agent:
+        chosen, note = await self.check_model(draft.model, "LETTA_MCP_DEFAULT_MODEL" if draft.model is None else None)
         body: dict[str, Any] = {
-            "name": name,
+            "name": draft.name,
             # Always a model: without one the App Server gives the agent one that points nowhere.
             "model": chosen,
-            "memory_blocks": [b.model_dump(exclude_none=True) for b in memory_blocks or []],
+            "memory_blocks": [b.model_dump(exclude_none=True) for b in draft.memory_blocks],
         }
         for key, value in (
-            ("description", description),
-            ("tags", tags),
-            ("context_window_limit", context_window_limit),
+            ("description", draft.description),
+            ("tags", draft.tags),
+            ("context_window_limit", draft.context_window_limit),
         ):
             if value is not None:
                 body[key] = value
@@ -130,39 +118,18 @@ class AppAgents(AppBase, Agents):
             raise InvalidInput(unknown_handle("model", chosen, known, setting))
         return chosen, None
 
-    async def update_agent(
-        self,
-        agent: str,
-        name: str | None = None,
-        description: str | None = None,
-        model: str | None = None,
-        tags: list[str] | None = None,
-        context_window_limit: int | None = None,
-        system: str | None = None,
-        secrets: dict[str, str] | None = None,
-    ) -> Agent:
-        _refuse(secrets=secrets)
-        body: dict[str, Any] = {
-            k: v
-            for k, v in {
-                "name": name,
-                "description": description,
-                "tags": self.scope_tags(tags) if tags is not None else None,
-                "context_window_limit": context_window_limit,
-                "system": system,
-            }.items()
-            if v is not None
-        }
-        if model is not None:
-            body["model"] = (await self.check_model(model, None))[0]
-        if not body:
-            raise InvalidInput(
-                "Nothing to change: pass at least one of name, description, model, tags, context_window_limit, system."
-            )
-        agent_id = await self.resolve_agent(agent)
+    changeable = ("name", "description", "model", "tags", "context_window_limit", "system")
+
+    def refuse_unchangeable(self, changes: flows.AgentChanges) -> None:
+        _refuse(secrets=changes.secrets)
+
+    async def change_agent(self, agent_id: str, changes: flows.AgentChanges) -> Agent:
+        body = changes.given()
+        if changes.model is not None:
+            body["model"] = (await self.check_model(changes.model, None))[0]
         updated = (await self.socket.request("agent_update", agent_id=agent_id, body=body))["agent"]
         await self.request.resources_updated([agent_uri(agent_id)])
-        await self.request.agents_changed(listed=name is not None)
+        await self.request.agents_changed(listed=changes.name is not None)
         return detail(updated, await self.memory(agent_id))
 
     async def delete_agent(self, agent: str) -> Deleted:

@@ -17,17 +17,16 @@ from typing import Any
 from letta_mcp.backends.app._base import AppBase, block_summary
 from letta_mcp.backends.app.memfs import MemoryFile, candidates, parse
 from letta_mcp.backends.app.socket import AppServerError
+from letta_mcp.backends.flows import EditsBlocks, ReadsBlocks
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.core.models import Block, BlockEdit, BlockList, Commit, MemoryHistory
 from letta_mcp.core.uris import agent_block_uri
 from letta_mcp.toolsets.memory import (
-    DEFAULT_READ_CHARS,
     PREVIEW_CHARS,
     Edit,
     Memory,
     apply_edit,
     no_such_label,
-    page_of,
 )
 
 COMMIT_PREFIX = "letta-mcp:"
@@ -49,7 +48,7 @@ Found = tuple[str, MemoryFile]
 """An agent's id, and one of its memory files."""
 
 
-class AppMemory(AppBase, Memory):
+class AppMemory(AppBase, ReadsBlocks, EditsBlocks, Memory):
     async def _find(self, agent: str | None, label: str | None, block_id: str | None) -> Found:
         """The agent's id and its memory file for this label or path, front matter included (a write keeps
         what it does not change)."""
@@ -114,25 +113,9 @@ class AppMemory(AppBase, Memory):
         more = start + limit < len(files)
         return BlockList(blocks=[block_summary(f) for f in page], next_cursor=page[-1].path if more and page else None)
 
-    async def get_block(
-        self,
-        agent: str | None = None,
-        label: str | None = None,
-        block_id: str | None = None,
-        offset: int = 0,
-        max_chars: int = DEFAULT_READ_CHARS,
-    ) -> Block:
+    async def read_block(self, agent: str | None, label: str | None, block_id: str | None) -> Block:
         _, f = await self._find(agent, label, block_id)
-        piece, next_offset = page_of(f.body, offset, max_chars)
-        return Block(
-            id=f.path,
-            label=f.label,
-            description=f.description,
-            value=piece,
-            chars=len(f.body),
-            offset=offset,
-            next_offset=next_offset,
-        )
+        return Block(id=f.path, label=f.label, description=f.description, value=f.body, chars=len(f.body))
 
     @asynccontextmanager
     async def _held(self, agent: str | None, label: str | None, block_id: str | None) -> AsyncIterator[Found]:
@@ -157,17 +140,7 @@ class AppMemory(AppBase, Memory):
             preview=value[:PREVIEW_CHARS],
         )
 
-    async def edit_block(
-        self,
-        agent: str | None = None,
-        label: str | None = None,
-        block_id: str | None = None,
-        old_text: str | None = None,
-        new_text: str | None = None,
-        insert_text: str | None = None,
-        line: int | None = None,
-    ) -> BlockEdit:
-        edit = Edit.of(old_text, new_text, insert_text, line)
+    async def apply_edit(self, agent: str | None, label: str | None, block_id: str | None, edit: Edit) -> BlockEdit:
         async with self._held(agent, label, block_id) as (agent_id, before):
             edited = apply_edit(before.body, edit, before.label)
             after = before.with_body(edited.value)

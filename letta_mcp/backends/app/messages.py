@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 
@@ -19,6 +19,7 @@ from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app._base import AppBase
 from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
+from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.core.models import Detail, Message, MessageList, Reply, clip
@@ -84,18 +85,9 @@ def to_message(m: dict[str, Any]) -> Message:
     return Message(id=str(m.get("id") or ""), type=kind, date=m.get("date"), text=text, tool=tool)
 
 
-class AppMessages(AppBase, Messages):
-    async def send_message(
-        self,
-        agent: str,
-        message: str,
-        conversation: str | None = None,
-        include_reasoning: bool = False,
-        include_tool_calls: bool = False,
-        wait_seconds: float | None = None,
-    ) -> Reply:
-        agent_id = await self.resolve_agent(agent)
-        thread = await self.thread(agent_id, conversation, start=True)
+class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
+    async def deliver(self, agent_id: str, thread: str | None, message: str, wait: float, detail: Detail) -> Reply:
+        thread = thread or "default"
         busy = self.backend.turns.active((agent_id, thread))
         if busy is not None:
             raise InvalidInput(
@@ -112,9 +104,8 @@ class AppMessages(AppBase, Messages):
         except BaseException:
             self.backend.turns.forget(turn)
             raise
-        wait = self.settings.wait_seconds if wait_seconds is None else wait_seconds
         try:
-            return await self.follow(turn, wait, Detail(include_reasoning, include_tool_calls))
+            return await self.follow(turn, wait, detail)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 await self._abort(turn, quietly=True)
@@ -238,18 +229,9 @@ class AppMessages(AppBase, Messages):
     async def run_owner(self, run_id: str) -> str:
         return (await self._turn(run_id)).agent_id
 
-    async def list_messages(
-        self,
-        agent: str,
-        conversation: str | None = None,
-        order: Literal["newest_first", "oldest_first"] = "newest_first",
-        roles: list[Role] | None = None,
-        limit: int = 20,
-        cursor: str | None = None,
+    async def messages_in(
+        self, agent_id: str, thread: str | None, order: Order, wanted: set[Role], limit: int, cursor: str | None
     ) -> MessageList:
-        agent_id = await self.resolve_agent(agent)
-        thread = await self.thread(agent_id, conversation, start=False)
-        wanted = set(roles or ())
         found: list[Message] = []
         before = cursor
         # The App Server pages newest first (next_before); the filter by kind happens here.

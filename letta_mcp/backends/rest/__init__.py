@@ -30,19 +30,20 @@ NOT_SERVED = frozenset({"memory_history"})
 
 T = TypeVar("T")
 
-_IMPLEMENTATIONS = {
-    "agents": "letta_mcp.backends.rest.agents:RestAgents",
-    "messages": "letta_mcp.backends.rest.messages:RestMessages",
-    "memory": "letta_mcp.backends.rest.memory:RestMemory",
-    "archival": "letta_mcp.backends.rest.archival:RestArchival",
-    "tools": "letta_mcp.backends.rest.tools:RestLettaTools",
-    "ask": "letta_mcp.backends.rest.ask:RestAsk",
-    "conversations": "letta_mcp.backends.rest.conversations:RestConversations",
-    "files": "letta_mcp.backends.rest.files:RestFiles",
-    "agent_files": "letta_mcp.backends.rest.agent_files:RestAgentFiles",
-    "mcp_servers": "letta_mcp.backends.rest.mcp_servers:RestMcpServers",
-    "archives": "letta_mcp.backends.rest.archives:RestArchives",
-}
+_TOOLSETS = (
+    "agents",
+    "messages",
+    "memory",
+    "archival",
+    "tools",
+    "ask",
+    "conversations",
+    "files",
+    "agent_files",
+    "mcp_servers",
+    "archives",
+)
+"""The toolsets this backend implements, each by a module of its name here."""
 
 
 async def _close(client: AsyncLetta) -> None:
@@ -68,7 +69,7 @@ class RestBackend:
         self.background_streams: bool | None = None
         """Whether Letta runs background streams (needs Redis); None until the first try."""
         self._handles: Cached[tuple[Handles, Handles]] = Cached(HANDLES_SECONDS)
-        self.implementations = Implementations(_IMPLEMENTATIONS)
+        self.implementations = Implementations(__name__, "Rest", _TOOLSETS)
 
     def serves(self, tool: str) -> bool:
         return tool not in NOT_SERVED

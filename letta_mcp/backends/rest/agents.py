@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from letta_mcp.backends import flows
 from letta_mcp.backends.rest._base import RestBase, block_summary, given, iso, page_cursor
 from letta_mcp.core.errors import InvalidInput
 from letta_mcp.core.models import (
@@ -18,7 +19,7 @@ from letta_mcp.core.models import (
     ToolRuleOut,
 )
 from letta_mcp.core.uris import agent_uri
-from letta_mcp.toolsets.agents import Agents, MemoryBlockIn, ToolRuleIn, UniqueBy, unknown_handle
+from letta_mcp.toolsets.agents import Agents, ToolRuleIn, unknown_handle
 
 Include = Literal[
     "agent.blocks",
@@ -99,86 +100,56 @@ def rules_in(tool_rules: list[ToolRuleIn] | None) -> list[dict[str, Any]]:
     return rules
 
 
-class RestAgents(RestBase, Agents):
-    async def list_agents(
-        self,
-        name: str | None = None,
-        tags: list[str] | None = None,
-        match_all_tags: bool = False,
-        query: str | None = None,
-        limit: int = 20,
-        cursor: str | None = None,
-    ) -> AgentList:
+class RestAgents(RestBase, flows.ListsAgents, flows.CreatesAgents, flows.UpdatesAgents, Agents):
+    async def agents_page(self, query: flows.AgentQuery, limit: int, cursor: str | None) -> AgentList:
         # Scoped and "any of these tags": Letta cannot combine the two, so ask for the scope and filter here.
-        any_of = self.scope is not None and bool(tags) and not match_all_tags
-        query_tags = self.with_scope() if any_of else self.with_scope(tags)
+        any_of = self.scope is not None and bool(query.tags) and not query.match_all_tags
+        query_tags = self.with_scope() if any_of else self.with_scope(query.tags)
         page = await self.letta.agents.list(
-            **given(name=name, tags=query_tags, query_text=query, after=cursor),
-            match_all_tags=match_all_tags or self.scope is not None,
+            **given(name=query.name, tags=query_tags, query_text=query.query, after=cursor),
+            match_all_tags=query.match_all_tags or self.scope is not None,
             limit=limit + 1,
             order="desc",
             include=["agent.tags"],
         )
         items = page.items
-        wanted = set(tags or [])
-        shown = [a for a in items[:limit] if (not any_of or wanted & set(a.tags or [])) and self.holds(a.tags)]
+        shown = [a for a in items[:limit] if (not any_of or query.has_tags(a.tags)) and self.holds(a.tags)]
         return AgentList(agents=[summary(a) for a in shown], next_cursor=page_cursor([a.id for a in items], limit))
 
     async def get_agent(self, agent: str) -> Agent:
         agent_id = await self.resolve_agent(agent)
         return detail(await self.letta.agents.retrieve(agent_id, include=FULL))
 
-    async def create_agent(
-        self,
-        name: str,
-        description: str | None = None,
-        memory_blocks: list[MemoryBlockIn] | None = None,
-        model: str | None = None,
-        embedding: str | None = None,
-        tools: list[str] | None = None,
-        tool_rules: list[ToolRuleIn] | None = None,
-        tags: list[str] | None = None,
-        context_window_limit: int | None = None,
-        sleeptime: bool = False,
-        secrets: dict[str, str] | None = None,
-        unique_by: UniqueBy = "name",
-    ) -> Agent:
-        self.refuse_foreign(tags)
-        self.refuse_multi_agent(tools)
-        tags = self.scope_tags(tags)
-        existing = await self._existing(unique_by, name, tags)
-        if existing is not None:
-            return existing
-        rules = rules_in(tool_rules)
-        model = await self.check_handle("model", model, "LETTA_MCP_DEFAULT_MODEL")
-        embedding = await self.check_handle("embedding", embedding, "LETTA_MCP_DEFAULT_EMBEDDING")
+    def refuse_unmade(self, draft: flows.AgentDraft) -> None:
+        self.refuse_foreign(draft.tags)
+        self.refuse_multi_agent(draft.tools)
+
+    async def make_agent(self, draft: flows.AgentDraft) -> Agent:
+        rules = rules_in(draft.tool_rules)
+        model = await self.check_handle("model", draft.model, "LETTA_MCP_DEFAULT_MODEL")
+        embedding = await self.check_handle("embedding", draft.embedding, "LETTA_MCP_DEFAULT_EMBEDDING")
         created = await self.letta.agents.create(
-            name=name,
+            name=draft.name,
             model=model,
             embedding=embedding,
-            memory_blocks=[b.model_dump(exclude_none=True) for b in memory_blocks or []],  # type: ignore[misc]
-            enable_sleeptime=sleeptime,
+            memory_blocks=[b.model_dump(exclude_none=True) for b in draft.memory_blocks],  # type: ignore[misc]
+            enable_sleeptime=draft.sleeptime,
             **given(
-                description=description,
-                tools=tools,
+                description=draft.description,
+                tools=draft.tools,
                 tool_rules=rules or None,
-                tags=tags,
-                context_window_limit=context_window_limit,
-                secrets=secrets,
+                tags=draft.tags,
+                context_window_limit=draft.context_window_limit,
+                secrets=draft.secrets,
             ),
         )
         await self.request.agents_changed()
         return detail(await self.letta.agents.retrieve(created.id, include=FULL), existed=False)
 
-    async def _existing(self, unique_by: UniqueBy, name: str, tags: list[str] | None) -> Agent | None:
-        """The agent create_agent returns instead of making a duplicate, if there is one."""
-        if unique_by == "tags" and not tags:
-            raise InvalidInput("unique_by='tags' needs tags: give the tags that identify this agent.")
-        if unique_by == "none":
-            return None
-        query: dict[str, Any] = {"tags": tags, "match_all_tags": True}
+    async def existing_agent(self, draft: flows.AgentDraft, unique_by: flows.MatchBy) -> Agent | None:
+        query: dict[str, Any] = {"tags": draft.tags, "match_all_tags": True}
         if unique_by == "name":
-            query = {"name": name, **given(tags=self.with_scope()), "match_all_tags": True}
+            query = {"name": draft.name, **given(tags=self.with_scope()), "match_all_tags": True}
         # Never another scope's agent (one that carries another scope's tag beside ours).
         found = [
             a
@@ -189,38 +160,17 @@ class RestAgents(RestBase, Agents):
             return None
         return detail(await self.letta.agents.retrieve(found[0].id, include=FULL), existed=True)
 
-    async def update_agent(
-        self,
-        agent: str,
-        name: str | None = None,
-        description: str | None = None,
-        model: str | None = None,
-        tags: list[str] | None = None,
-        context_window_limit: int | None = None,
-        system: str | None = None,
-        secrets: dict[str, str] | None = None,
-    ) -> Agent:
-        self.refuse_foreign(tags)
-        changes = given(
-            name=name,
-            description=description,
-            model=model,
-            tags=self.scope_tags(tags) if tags is not None else None,
-            context_window_limit=context_window_limit,
-            system=system,
-            secrets=secrets,
-        )
-        if not changes:
-            raise InvalidInput(
-                "Nothing to change: pass at least one of name, description, model, tags, "
-                "context_window_limit, system, secrets."
-            )
-        agent_id = await self.resolve_agent(agent)
-        if model is not None:
-            await self.check_handle("model", model, None)
-        await self.letta.agents.update(agent_id, **changes)
+    changeable = ("name", "description", "model", "tags", "context_window_limit", "system", "secrets")
+
+    def refuse_unchangeable(self, changes: flows.AgentChanges) -> None:
+        self.refuse_foreign(changes.tags)
+
+    async def change_agent(self, agent_id: str, changes: flows.AgentChanges) -> Agent:
+        if changes.model is not None:
+            await self.check_handle("model", changes.model, None)
+        await self.letta.agents.update(agent_id, **changes.given())
         await self.request.resources_updated([agent_uri(agent_id)])
-        await self.request.agents_changed(listed=name is not None)
+        await self.request.agents_changed(listed=changes.name is not None)
         return detail(await self.letta.agents.retrieve(agent_id, include=FULL))
 
     async def delete_agent(self, agent: str) -> Deleted:

@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 import letta_client as lc
 
+from letta_mcp.backends.flows import EditsBlocks, ReadsBlocks
 from letta_mcp.backends.rest._base import RestBase, block_summary, given, page_cursor
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.core.models import Attachment, Block, BlockEdit, BlockList
@@ -38,7 +39,6 @@ from letta_mcp.toolsets.memory import (
     check_limit,
     check_writable,
     no_such_label,
-    page_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ Landed = tuple[str, Edited]
 """An edit that is in the block: the block's value as read back, and the edit as applied."""
 
 
-class RestMemory(RestBase, Memory):
+class RestMemory(RestBase, ReadsBlocks, EditsBlocks, Memory):
     async def _find(self, agent: str | None, label: str | None, block_id: str | None) -> Any:
         """The block named by `block_id`, or by `agent` + `label`."""
         check_block_ref(agent, label, block_id)
@@ -97,17 +97,9 @@ class RestMemory(RestBase, Memory):
             next_cursor=page_cursor([b.id or "" for b in items], limit),
         )
 
-    async def get_block(
-        self,
-        agent: str | None = None,
-        label: str | None = None,
-        block_id: str | None = None,
-        offset: int = 0,
-        max_chars: int = DEFAULT_READ_CHARS,
-    ) -> Block:
+    async def read_block(self, agent: str | None, label: str | None, block_id: str | None) -> Block:
         b = await self._find(agent, label, block_id)
         value: str = b.value or ""
-        piece, next_offset = page_of(value, offset, max_chars)
         agents = None
         if block_id:
             include = ["agent.tags"] if self.scope else None
@@ -117,12 +109,10 @@ class RestMemory(RestBase, Memory):
             id=b.id or "",
             label=b.label or "",
             description=b.description or None,
-            value=piece,
+            value=value,
             chars=len(value),
             limit=b.limit,
             read_only=bool(b.read_only),
-            offset=offset,
-            next_offset=next_offset,
             agents=agents,
         )
 
@@ -148,17 +138,7 @@ class RestMemory(RestBase, Memory):
                 "writing it. Nothing was written; try again."
             )
 
-    async def edit_block(
-        self,
-        agent: str | None = None,
-        label: str | None = None,
-        block_id: str | None = None,
-        old_text: str | None = None,
-        new_text: str | None = None,
-        insert_text: str | None = None,
-        line: int | None = None,
-    ) -> BlockEdit:
-        edit = Edit.of(old_text, new_text, insert_text, line)
+    async def apply_edit(self, agent: str | None, label: str | None, block_id: str | None, edit: Edit) -> BlockEdit:
         b = await self._find(agent, label, block_id)
 
         async def commit(edits: list[Edit], stale: bool) -> list[Landed | Exception]:

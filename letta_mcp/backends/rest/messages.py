@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import letta_client as lc
 
+from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
 from letta_mcp.backends.rest._base import RestBase, given, iso, text_of
 from letta_mcp.backends.rest.replies import message_type, to_message
 from letta_mcp.backends.rest.runs import Conversation
@@ -50,27 +51,14 @@ def _hits(payload: Any, limit: int) -> list[SearchHit]:
     ]
 
 
-class RestMessages(RestBase, Messages):
+class RestMessages(RestBase, SendsMessages, ListsMessages, Messages):
     def conversation(self) -> Conversation:
         return Conversation(
             self.request.ctx, self.backend, self.letta, self.settings.timeout, self.request.spawn, lease=self.request
         )
 
-    async def send_message(
-        self,
-        agent: str,
-        message: str,
-        conversation: str | None = None,
-        include_reasoning: bool = False,
-        include_tool_calls: bool = False,
-        wait_seconds: float | None = None,
-    ) -> Reply:
-        agent_id = await self.resolve_agent(agent)
-        thread = await self.thread(agent_id, conversation, start=True)
-        wait = self.settings.wait_seconds if wait_seconds is None else wait_seconds
-        reply = await self.conversation().converse(
-            agent_id, thread, message, wait, Detail(include_reasoning, include_tool_calls)
-        )
+    async def deliver(self, agent_id: str, thread: str | None, message: str, wait: float, detail: Detail) -> Reply:
+        reply = await self.conversation().converse(agent_id, thread, message, wait, detail)
         return reply.model_copy(update={"conversation_id": thread}) if thread else reply
 
     async def get_run(
@@ -94,18 +82,9 @@ class RestMessages(RestBase, Messages):
     async def run_owner(self, run_id: str) -> str:
         return str((await self.run_in_scope(run_id)).agent_id)
 
-    async def list_messages(
-        self,
-        agent: str,
-        conversation: str | None = None,
-        order: Literal["newest_first", "oldest_first"] = "newest_first",
-        roles: list[Role] | None = None,
-        limit: int = 20,
-        cursor: str | None = None,
+    async def messages_in(
+        self, agent_id: str, thread: str | None, order: Order, wanted: set[Role], limit: int, cursor: str | None
     ) -> MessageList:
-        agent_id = await self.resolve_agent(agent)
-        thread = await self.thread(agent_id, conversation, start=False)
-        wanted = set(roles or ())
         newest_first = order == "newest_first"
         found: list[Any] = []
         edge = cursor

@@ -21,7 +21,7 @@ def info(t: Any) -> ToolInfo:
     )
 
 
-class RestLettaTools(RestBase, Tools):
+class RestTools(RestBase, Tools):
     async def _resolve_tool(self, ref: str) -> Any:
         ref = ref.strip()
         if looks_like_id(ref, "tool"):
