@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from letta_mcp.core import approvals
+from letta_mcp.core.approvals import Answer
 from letta_mcp.core.config import Settings
-from letta_mcp.core.errors import InvalidInput
-from letta_mcp.core.models import Agent, AgentList, Block, BlockEdit, Detail, MessageList, Reply
+from letta_mcp.core.errors import InvalidInput, redact
+from letta_mcp.core.models import NO_DETAIL, Agent, AgentList, Block, BlockEdit, Detail, MessageList, Reply
 from letta_mcp.toolsets.agents import MemoryBlockIn, ToolRuleIn, UniqueBy
 from letta_mcp.toolsets.memory import DEFAULT_READ_CHARS, Edit, page_of
 from letta_mcp.toolsets.messages import Role
+
+if TYPE_CHECKING:
+    from letta_mcp.core.state import RequestState
+
+MAX_ASKED = 20
+"""The most tool calls of one turn asked of the person in one tool call (then the reply says what waits)."""
 
 Order = Literal["newest_first", "oldest_first"]
 MatchBy = Literal["name", "tags"]
@@ -198,11 +206,48 @@ class SendsMessages(ABC):
         wait_seconds: float | None = None,
     ) -> Reply:
         agent_id = await self.resolve_agent(agent)
-        thread = await self.thread(agent_id, conversation, start=True)
         wait = self.settings.wait_seconds if wait_seconds is None else wait_seconds
-        return await self.deliver(agent_id, thread, message, wait, Detail(include_reasoning, include_tool_calls))
+        detail = Detail(include_reasoning, include_tool_calls)
+        resumed = self.request.resumed_approval()
+        if resumed is not None:
+            # The retry of a call whose first round sent the message and asked the person: never send it again.
+            reply = await self.answer(resumed.run_id, resumed.answer, wait, detail)
+        else:
+            thread = await self.thread(agent_id, conversation, start=True)
+            reply = await self.deliver(agent_id, thread, message, wait, detail)
+        return await self.asking(agent, reply, wait, detail)
+
+    async def respond_to_approval(self, run_id: str, approve: bool, reason: str | None = None) -> Reply:
+        wait = self.settings.wait_seconds
+        resumed = self.request.resumed_approval()
+        if resumed is not None:  # the person was asked about a further call of the same turn
+            reply = await self.answer(resumed.run_id, resumed.answer, wait, NO_DETAIL)
+        else:
+            reply = await self.answer(run_id, Answer(approve, reason), wait, NO_DETAIL)
+        return await self.asking(reply.agent_id, reply, wait, NO_DETAIL)
+
+    async def asking(self, agent: str, reply: Reply, wait: float, detail: Detail) -> Reply:
+        """While the turn waits on a tool call and the person can be asked in their own client: ask them and
+        pass their answer on, one call at a time. Otherwise (or unanswered) the reply says what waits."""
+        for _ in range(MAX_ASKED):
+            reply = self.shown(reply)
+            if reply.approval is None or reply.run_id is None:
+                break
+            answer = await self.request.ask_approval(agent, reply.approval, reply.run_id)
+            if answer is None:
+                break
+            reply = await self.answer(reply.run_id, answer, wait, detail)
+        return approvals.waiting(self.shown(reply))
+
+    def shown(self, reply: Reply) -> Reply:
+        """The reply with the waiting call's arguments as anyone may see them: no secret of the caller's."""
+        if reply.approval is None:
+            return reply
+        arguments = redact(reply.approval.arguments, self.request.secrets())
+        return reply.model_copy(update={"approval": reply.approval.model_copy(update={"arguments": arguments})})
 
     settings: Settings
+    request: RequestState
 
     @abstractmethod
     async def resolve_agent(self, agent: str) -> str: ...
@@ -213,6 +258,11 @@ class SendsMessages(ABC):
     @abstractmethod
     async def deliver(self, agent_id: str, thread: str | None, message: str, wait: float, detail: Detail) -> Reply:
         """Send it and follow the turn for up to `wait` seconds: the reply, or the run to fetch later."""
+
+    @abstractmethod
+    async def answer(self, run_id: str, answer: Answer, wait: float, detail: Detail) -> Reply:
+        """Pass the person's answer to the tool call run `run_id` of the caller's waits on (`approvals.not_waiting`
+        when it waits on none: nothing is sent), then follow the turn as `deliver` does."""
 
 
 class ListsMessages(ABC):

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SECRETS = ("api_key", "tokens", "state_keys")
+"""Settings whose values are never echoed, even in the error for a bad one."""
+
+
 def _fail(message: str) -> NoReturn:
     print(f"letta-mcp: {message}", file=sys.stderr)
     raise SystemExit(2)
@@ -90,13 +94,13 @@ def _setting_error(exc: ValidationError) -> str:
     where = f"{env_var(field)} / {flag(field)}" if field in Settings.model_fields else loc
     message = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
-    shown = "" if field == "api_key" or isinstance(value, dict) else f" (got {value!r})"
+    shown = "" if field in SECRETS or isinstance(value, dict) else f" (got {value!r})"
     return f"invalid setting {where}: {message}{shown}"
 
 
 def load_settings(overrides: dict[str, Any]) -> Settings:
     """Settings from flags (`overrides`) over the environment; a bad value ends the process with exit 2."""
-    for name in ("api_key", "tokens"):
+    for name in SECRETS:
         if name in overrides:
             overrides[name] = SecretStr(overrides[name])
     try:

@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         validation_alias=_env("LETTA_MCP_HEADER_TIMEOUT"),
         description="Seconds a new HTTP connection has to send its request headers before it is closed.",
     )
+    state_keys: SecretStr | None = Field(
+        None,
+        validation_alias=_env("LETTA_MCP_STATE_KEYS"),
+        description="Comma-separated secrets (each at least 32 characters; the first seals, all open) that seal "
+        "the state of an approval asked at protocol 2026-07-28, so any replica holding them continues the call. "
+        "Unset: a key of this server (its --workers share one). Prefer the variable to the flag.",
+    )
     log_level: LogLevel = Field("INFO", validation_alias=_env("LETTA_MCP_LOG_LEVEL"), description="Log level (stderr).")
     toolsets: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_TOOLSETS,
@@ -291,10 +298,27 @@ class Settings(BaseSettings):
             raise ValueError(f"name at least one toolset: {', '.join(TOOLSETS)} or 'all'")
         return tuple(name for name in TOOLSETS if name in value)
 
+    @field_validator("state_keys")
+    @classmethod
+    def _check_state_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and any(len(key) < 32 for key in _keys(value.get_secret_value())):
+            raise ValueError(
+                'each key must be at least 32 characters: python -c "import secrets; print(secrets.token_hex(32))"'
+            )
+        return value
+
+    def state_key_list(self) -> list[str]:
+        """LETTA_MCP_STATE_KEYS, the sealing key first."""
+        return _keys(self.state_keys.get_secret_value()) if self.state_keys is not None else []
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+
+def _keys(text: str) -> list[str]:
+    return [key.strip() for key in text.split(",") if key.strip()]
 
 
 LOCAL = "local"

@@ -157,6 +157,14 @@ class Usage(Out):
     steps: int | None = None
 
 
+class Approval(Out):
+    """A tool call the agent's turn waits on: a person must approve or deny it (respond_to_approval)."""
+
+    tool: str
+    arguments: str = Field(description="The call's arguments, clipped.")
+    request_id: str = Field(description="Which call is waiting (Letta's tool call id, or the App Server's request).")
+
+
 class Reply(Out):
     status: RunStatus
     agent_id: str
@@ -167,6 +175,7 @@ class Reply(Out):
     tool_calls: list[ToolStep] | None = None
     usage: Usage | None = None
     stop_reason: str | None = None
+    approval: Approval | None = Field(None, description="What waits for a person's answer (respond_to_approval).")
     note: str | None = None
 
 

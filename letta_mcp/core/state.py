@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
+from letta_mcp.core.approvals import Answer, Resumed
 from letta_mcp.core.callers import LOCAL, Caller, caller_of
 from letta_mcp.core.config import Settings
 from letta_mcp.core.errors import LettaMCPError
+from letta_mcp.core.models import Approval
 
 T = TypeVar("T")
 
@@ -93,6 +95,16 @@ class Surface(Protocol):
 
     async def client_root(self, ctx: Any) -> str | None: ...
 
+    async def ask_approval(self, ctx: Any, agent: str, approval: Approval, run_id: str) -> Answer | None:
+        """Ask the person whether the waiting tool call may run; None when they cannot be asked here or
+        did not answer (the call stays waiting). Raises `AskOnRetry` where the client asks between two rounds
+        of the call."""
+        ...
+
+    def resumed_approval(self, ctx: Any) -> Resumed | None:
+        """The person's answer this retried call brings to what its first round asked, if it is one."""
+        ...
+
 
 class _Silent:
     """No client to tell anything (a context made outside a server, as unit tests do)."""
@@ -104,6 +116,12 @@ class _Silent:
         return None
 
     async def client_root(self, ctx: Any) -> str | None:
+        return None
+
+    async def ask_approval(self, ctx: Any, agent: str, approval: Approval, run_id: str) -> Answer | None:
+        return None
+
+    def resumed_approval(self, ctx: Any) -> Resumed | None:
         return None
 
 
@@ -163,6 +181,17 @@ class RequestState:
     async def client_root(self) -> str | None:
         """The client's project folder (its first MCP root), when it gives one."""
         return None if self.ctx is None else await self.shared.surface.client_root(self.ctx)
+
+    async def ask_approval(self, agent: str, approval: Approval, run_id: str) -> Answer | None:
+        """The person's answer to a waiting tool call, asked in their own client; None: not asked or not
+        answered (never an answer made up for them)."""
+        if self.ctx is None:
+            return None
+        return await self.shared.surface.ask_approval(self.ctx, agent, approval, run_id)
+
+    def resumed_approval(self) -> Resumed | None:
+        """The answer a retried call brings (protocol 2026-07-28), if this call is one."""
+        return None if self.ctx is None else self.shared.surface.resumed_approval(self.ctx)
 
     async def resources_updated(self, uris: Iterable[str]) -> None:
         if self.ctx is not None:

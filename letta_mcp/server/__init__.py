@@ -49,6 +49,7 @@ from letta_mcp.core.state import AppContext, Backend, RequestState, request_stat
 from letta_mcp.core.uris import AGENTS_URI
 from letta_mcp.core.visibility import allowed, visible
 from letta_mcp.server import notify, sdk, subscriptions, tasks
+from letta_mcp.server.approvals import state_security
 from letta_mcp.server.exposed import ExposedTools
 from letta_mcp.server.prompts import register_prompts
 from letta_mcp.server.registry import LazyTools
@@ -259,6 +260,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None, **auth: A
         website_url="https://github.com/letta-ai/letta",
         lifespan=lifespan,
         log_level=settings.log_level,
+        request_state_security=state_security(settings),
         **auth,
     )
     register_resources(server)

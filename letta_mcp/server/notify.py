@@ -13,6 +13,8 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
+from letta_mcp.core.approvals import Answer, Resumed
+from letta_mcp.core.models import Approval
 from letta_mcp.server.sdk import connection_of
 from letta_mcp.server.subscriptions import Subscriptions
 
@@ -91,6 +93,16 @@ class ServerSurface:
         from letta_mcp.server.roots import client_root
 
         return await client_root(ctx)
+
+    async def ask_approval(self, ctx: Any, agent: str, approval: Approval, run_id: str) -> Answer | None:
+        from letta_mcp.server.approvals import ask_approval
+
+        return await ask_approval(ctx, agent, approval, run_id)
+
+    def resumed_approval(self, ctx: Any) -> Resumed | None:
+        from letta_mcp.server.approvals import resumed_approval
+
+        return resumed_approval(ctx)
 
 
 __all__ = [

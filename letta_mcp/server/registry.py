@@ -4,7 +4,8 @@
 (compacted), its output schema from the result model (shallow), its annotations from the declared
 behaviour, its `_meta` the search hint. Its function is the wrapper: it finds the backend's
 implementation for the request, runs it (a read that failed transiently is retried; a write never
-is), hands any failure to `errors.translate`, and keeps the result within the output budget.
+is), hands any failure to `errors.translate`, and keeps the result within the output budget; a call
+that must ask the person between two rounds (`AskOnRetry`) ends its round as `input_required`.
 `LazyTools` builds them only when first called; tools/list comes from the prebuilt `catalog`.
 """
 
@@ -19,11 +20,12 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool, ToolManager
-from mcp.types import CallToolResult, EmbeddedResource, TextContent, TextResourceContents
+from mcp.types import CallToolResult, EmbeddedResource, InputRequiredResult, TextContent, TextResourceContents
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel
 
 from letta_mcp.core import errors
+from letta_mcp.core.approvals import AskOnRetry
 from letta_mcp.core.callers import LOCAL, Caller
 from letta_mcp.core.config import Settings
 from letta_mcp.core.contract import ToolSpec
@@ -32,6 +34,7 @@ from letta_mcp.core.models import Out, fit
 from letta_mcp.core.state import Backend, RequestState, app
 from letta_mcp.core.visibility import visible
 from letta_mcp.server import catalog
+from letta_mcp.server.approvals import input_required
 from letta_mcp.server.context import Ctx
 from letta_mcp.server.schema import advertised, shallow
 from letta_mcp.toolsets import BY_NAME, TOOLS
@@ -112,12 +115,12 @@ def _check_text(arguments: dict[str, Any]) -> None:
 
 def tool_function(
     spec: ToolSpec, invoke: Invoke, name: str, gates: dict[str, str] | None = None
-) -> Callable[..., Awaitable[CallToolResult]]:
+) -> Callable[..., Awaitable[CallToolResult | InputRequiredResult]]:
     """The function the SDK calls for tool `name`: the contract's signature, with `ctx` in place of `self`."""
     write = not spec.read_only
     gates = gates or {}
 
-    async def run(ctx: Ctx, **arguments: Any) -> CallToolResult:
+    async def run(ctx: Ctx, **arguments: Any) -> CallToolResult | InputRequiredResult:
         request = app(ctx)
         _check_gates(request, gates, arguments)
         _check_text(arguments)
@@ -125,6 +128,8 @@ def tool_function(
         for attempt in range(1, attempts + 1):
             try:
                 result = await invoke(request, arguments)
+            except AskOnRetry as ask:
+                return input_required(ask)
             except Exception as exc:
                 delay = request.backend.retry_delay(exc, attempt) if attempt < attempts else None
                 if delay is not None:

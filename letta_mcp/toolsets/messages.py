@@ -70,6 +70,17 @@ class Messages(Protocol):
         """Stop a running run (from send_message); what it did stays done."""
         ...
 
+    @declare("Answer an approval", read_only=False, hint="letta approve deny allow tool call approval")
+    async def respond_to_approval(
+        self,
+        run_id: RunId,
+        approve: Annotated[bool, Field(description="The person's answer.")],
+        reason: Annotated[str | None, Field(max_length=2_000, description="Why, for the agent.")] = None,
+    ) -> Reply:
+        """Answer a tool call a run waits on (requires_approval) with the person's answer: ask them first, never
+        decide for them. The turn goes on."""
+        ...
+
     @declare("List an agent's messages", read_only=True, hint="letta agent conversation history messages")
     async def list_messages(
         self,

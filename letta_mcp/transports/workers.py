@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import secrets
 import signal
 import socket
 import time
@@ -63,6 +64,9 @@ class Supervisor:
                 os.kill(process.pid, signal.SIGTERM)
 
     def run(self) -> int:
+        if self.settings.state_keys is None:
+            # One key for all workers, so a question asked by one can be answered through another.
+            os.environ["LETTA_MCP_STATE_KEYS"] = secrets.token_hex(32)
         sock = uvicorn_config(None, self.settings).bind_socket()
         previous = {sig: signal.signal(sig, self.on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:

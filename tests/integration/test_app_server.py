@@ -32,6 +32,7 @@ SERVED = [
     "send_message",
     "get_run",
     "cancel_run",
+    "respond_to_approval",
     "list_messages",
     "list_blocks",
     "get_block",

@@ -138,6 +138,7 @@ def arguments(w: dict[str, Any], uid: str) -> dict[str, dict[str, Any]]:
         "send_message": {"agent": a, "message": f"hello {uuid.uuid4().hex[:6]}"},
         "get_run": {"run_id": "run-00000000-0000-4000-8000-000000000000"},
         "cancel_run": {"run_id": "run-00000000-0000-4000-8000-000000000000"},
+        "respond_to_approval": {"run_id": "run-00000000-0000-4000-8000-000000000000", "approve": False},
         "list_messages": {"agent": a},
         "search_messages": {"agent": a, "query": "hello"},
         "list_blocks": {"agent": a},

@@ -4,7 +4,8 @@ Letta calls it for chat completions and embeddings. Tests steer it with directiv
 user's text:
 
 - ``[[tool:NAME {"arg": 1}]]`` — call tool NAME (it must be among the request's tools) with
-  those JSON arguments; after the tool's result, answer with text.
+  those JSON arguments; after the tool's result, answer with text. Several are called in turn, one
+  after each result.
 - ``[[think:TEXT]]`` — put TEXT in the reply's reasoning field as well.
 - ``[[sleep:N]]`` — wait N seconds (a float) before answering (long replies).
 - ``[[pause:N]]`` — wait N seconds before the answer that follows a tool's result (steps arrive, then
@@ -86,6 +87,7 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"sleep": 0.0, "fail": None, "tool": None, "think": None}
     reply = None
     pause = 0.0
+    calls: list[tuple[str, str]] = []
     for kind, arg in directives:
         if kind == "sleep":
             answer["sleep"] = float(arg or 0)
@@ -97,11 +99,15 @@ def plan(body: dict[str, Any]) -> dict[str, Any]:
             reply = arg
         elif kind == "think":
             answer["think"] = arg
-        elif kind == "tool" and not tool_results:
+        elif kind == "tool":
             name, _, raw = arg.partition(" ")
-            offered = {t.get("function", {}).get("name") for t in body.get("tools") or []}
-            if name in offered:
-                answer["tool"] = (name, raw.strip() or "{}")
+            calls.append((name, raw.strip() or "{}"))
+    # Several tool directives are called one after another, one per round trip.
+    if len(calls) > len(tool_results):
+        name, raw = calls[len(tool_results)]
+        offered = {t.get("function", {}).get("name") for t in body.get("tools") or []}
+        if name in offered:
+            answer["tool"] = (name, raw)
     if tool_results and reply is None:
         reply = "tool said: " + _text_of(tool_results[-1].get("content"))[:2000]
     if reply is None:

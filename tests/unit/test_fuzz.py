@@ -125,3 +125,15 @@ def test_enough_calls_reached_the_tools(served: tuple[Any, Client, dict[str, Any
         assert counts["reached"] >= counts["calls"] * 0.3, (
             f"{name}: only {counts['reached']} of {counts['calls']} got past validation"
         )
+
+
+@pytest.mark.parametrize("name", ["get_run", "cancel_run"])
+def test_a_run_id_that_names_another_route_is_no_run(
+    served: tuple[Any, Client, dict[str, Any], Any], name: str
+) -> None:
+    """Found by the fuzz: run_id 'tools' fetched a list (another route's answer), and cancel_run failed inside."""
+    portal, client, _, _ = served
+    result = portal.call(client.call_tool, name, {"run_id": "tools"})
+    message = " ".join(getattr(c, "text", "") for c in result.content)
+    assert result.is_error, message
+    assert "Internal error" not in message, message

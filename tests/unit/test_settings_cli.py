@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from letta_mcp.core.config import Settings
 
@@ -69,6 +70,20 @@ def test_the_api_key_is_never_shown() -> None:
     s = Settings(api_key="sk-abc-123456")
     assert "sk-abc-123456" not in repr(s)
     assert "sk-abc-123456" not in str(s.model_dump())
+
+
+@pytest.mark.parametrize("where", ["flag", "env"])
+def test_a_short_state_key_is_refused_without_being_shown(where: str) -> None:
+    weak = "short-secret-7f3a,0123456789abcdef0123456789abcdef"
+    args = ("--state-keys", weak) if where == "flag" else ()
+    out = run_cli(*args, env={} if where == "flag" else {"LETTA_MCP_STATE_KEYS": weak})
+    assert out.returncode == 2, out.stderr
+    assert "LETTA_MCP_STATE_KEYS / --state-keys" in out.stderr
+    assert "at least 32 characters" in out.stderr
+    assert "short-secret-7f3a" not in out.stderr
+    ring = Settings(state_keys=SecretStr(" " + "k" * 32 + " , " + "j" * 40))
+    assert ring.state_key_list() == ["k" * 32, "j" * 40], "the sealing key first, spaces trimmed"
+    assert "k" * 32 not in repr(ring)
 
 
 def test_help_lists_every_flag_with_its_variable() -> None:

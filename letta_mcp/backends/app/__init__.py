@@ -40,6 +40,7 @@ SERVED = frozenset(
         "send_message",
         "get_run",
         "cancel_run",
+        "respond_to_approval",
         "list_messages",
         "list_blocks",
         "get_block",

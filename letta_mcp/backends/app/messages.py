@@ -1,9 +1,9 @@
 """The `messages` toolset on Letta's App Server: a turn is a runtime plus one `input`, followed to its end.
 
 The App Server runs an agent's tools itself. A tool that needs the user's approval arrives as a
-`control_request`: letta-mcp never grants it. The turn comes back with stop_reason
-'requires_approval', saying what the agent wants to run; the user approves or refuses it in Letta Code
-(or cancel_run refuses it), then get_run collects the reply.
+`control_request`: letta-mcp never grants it by itself. The person is asked in their own client when it can
+ask (elicitation); otherwise the turn comes back with stop_reason 'requires_approval', saying what the
+agent wants to run, and respond_to_approval passes on the person's answer (cancel_run refuses it).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
 from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
+from letta_mcp.core.approvals import Answer, check_answered, denied_reason, not_waiting, waiting
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
-from letta_mcp.core.models import Detail, Message, MessageList, Reply, clip
+from letta_mcp.core.models import Approval, Detail, Message, MessageList, Reply, clip
 from letta_mcp.core.progress import Progress
 from letta_mcp.toolsets.messages import Messages, Role
 
@@ -57,15 +58,13 @@ def busy_default(run: str) -> str:
     )
 
 
-def approval_note(turn: Turn) -> str:
-    body = turn.approval or {}
-    tool = body.get("tool_name") or "a tool"
-    wanted = clip(json.dumps(body.get("input") or {}, ensure_ascii=False), 300)
-    return (
-        f"The agent wants to run {tool} {wanted}, which needs the user's approval; letta-mcp never approves "
-        f"tools on anyone's behalf. Ask the user to approve or refuse it in Letta Code, then call get_run with "
-        f"run_id={turn.handle!r}; or call cancel_run to refuse it and stop the turn."
-    )
+def asked(turn: Turn) -> Approval | None:
+    """The tool call the turn waits on, as both backends show it."""
+    if turn.approval is None or turn.approval_id is None:
+        return None
+    body = turn.approval
+    wanted = clip(json.dumps(body.get("input") or {}, ensure_ascii=False), ARG_CHARS)
+    return Approval(tool=str(body.get("tool_name") or "a tool"), arguments=wanted, request_id=turn.approval_id)
 
 
 def to_message(m: dict[str, Any]) -> Message:
@@ -166,7 +165,7 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
                 "delivered: check list_messages before sending it again."
             )
         if turn.approval is not None:
-            return turn.reply(detail, approval_note(turn)).model_copy(update={"stop_reason": "requires_approval"})
+            return waiting(turn.reply(detail).model_copy(update={"approval": asked(turn)}))
         if not turn.finished.is_set():
             return turn.reply(
                 detail,
@@ -219,6 +218,26 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
         turn = await self._turn(run_id)
         wait = min(wait_seconds, self.settings.wait_seconds)
         return await self.follow(turn, wait, Detail(include_reasoning, include_tool_calls))
+
+    async def answer(self, run_id: str, answer: Answer, wait: float, detail: Detail) -> Reply:
+        turn = await self._turn(run_id)
+        request, request_id = turn.approval, turn.approval_id
+        if request is None or request_id is None or turn.finished.is_set():
+            raise not_waiting(run_id)
+        check_answered(answer, run_id, request_id)
+        decision: dict[str, Any] = {"behavior": "allow"}
+        if not answer.approve:
+            decision = {"behavior": "deny", "message": denied_reason(answer)}
+        # Taken before it is sent: a second answer to the same request is refused, never sent twice.
+        turn.approval = turn.approval_id = None
+        runtime = {"agent_id": turn.agent_id, "conversation_id": turn.conversation}
+        payload = {"kind": "approval_response", "request_id": request_id, "decision": decision}
+        try:
+            await self.socket.request("input", runtime=runtime, payload=payload)
+        except BaseException:
+            turn.approval, turn.approval_id = request, request_id
+            raise
+        return await self.follow(turn, wait, detail)
 
     async def cancel_run(self, run_id: str) -> Reply:
         turn = await self._turn(run_id)

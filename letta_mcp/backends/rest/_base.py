@@ -63,6 +63,24 @@ def page_cursor(ids: list[str], limit: int) -> str | None:
     return ids[limit - 1] if len(ids) > limit else None
 
 
+def missing_run(run_id: str) -> NotFound:
+    return NotFound(f"Not found: run {run_id}. Runs come from send_message; list_messages shows an agent's.")
+
+
+async def retrieve_run(letta: Any, run_id: str) -> Any:
+    """The run `run_id`, or NotFound saying where runs come from."""
+    import letta_client as lc
+
+    try:
+        run = await letta.runs.retrieve(run_id)
+    except (lc.NotFoundError, lc.UnprocessableEntityError):
+        raise missing_run(run_id) from None
+    if not hasattr(run, "status"):
+        # A run_id that is another route's name (`tools`) gets that route's answer: it names no run.
+        raise missing_run(run_id)
+    return run
+
+
 def text_of(content: Any) -> str:
     """Plain text from a Letta message content (a string or a list of parts)."""
     if content is None:
@@ -137,14 +155,8 @@ class RestBase(Scoped[Any]):
 
     async def run_in_scope(self, run_id: str) -> Any:
         """The run `run_id`, if this caller's: a missing run and another scope's read the same, naming no agent."""
-        import letta_client as lc
-
-        missing = NotFound(f"Not found: run {run_id}. Runs come from send_message; list_messages shows an agent's.")
-        try:
-            run = await self.letta.runs.retrieve(run_id)
-        except (lc.NotFoundError, lc.UnprocessableEntityError):
-            raise missing from None
-        await self.check_run_owner(run.agent_id, missing)
+        run = await retrieve_run(self.letta, run_id)
+        await self.check_run_owner(run.agent_id, missing_run(run_id))
         return run
 
     # How the scope rules (`Scoped`) fetch on Letta's REST API.

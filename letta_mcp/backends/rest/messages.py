@@ -9,8 +9,9 @@ import letta_client as lc
 
 from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
 from letta_mcp.backends.rest._base import RestBase, given, iso, text_of
-from letta_mcp.backends.rest.replies import message_type, to_message
+from letta_mcp.backends.rest.replies import build_reply, calls_of, message_type, to_message
 from letta_mcp.backends.rest.runs import Conversation
+from letta_mcp.core.approvals import Answer, check_answered, denied_reason, not_waiting
 from letta_mcp.core.errors import LettaMCPError
 from letta_mcp.core.models import TERMINAL, Detail, MessageList, MessageSearch, Reply, SearchHit, clip, run_status
 from letta_mcp.toolsets.messages import Messages, Role
@@ -72,6 +73,48 @@ class RestMessages(RestBase, SendsMessages, ListsMessages, Messages):
             await self.run_in_scope(run_id)
         wait = min(wait_seconds, self.settings.wait_seconds)
         return await self.conversation().await_run(run_id, wait, Detail(include_reasoning, include_tool_calls))
+
+    async def answer(self, run_id: str, answer: Answer, wait: float, detail: Detail) -> Reply:
+        run = await self.run_in_scope(run_id)
+        agent_id = str(run.agent_id)
+        thread = getattr(run, "conversation_id", None)
+        thread = thread if thread and thread != "default" else None
+        if str(run.stop_reason or "") != "requires_approval":
+            raise not_waiting(run_id)
+        conversation = self.conversation()
+        messages = await conversation.run_messages(run_id)
+        reply = build_reply(agent_id, messages, run_id=run_id, stop_reason="requires_approval")
+        if reply.approval is None:
+            raise not_waiting(run_id)
+        check_answered(answer, run_id, reply.approval.request_id)
+        if thread is None:
+            # The default thread waits only while its last message is that request: a later one answered it.
+            found = await self.letta.agents.retrieve(agent_id, include=["agent.pending_approval"])
+            pending = getattr(found, "pending_approval", None)
+            if pending is None or reply.approval.request_id not in {
+                str(getattr(c, "tool_call_id", "") or "") for c in calls_of(pending)
+            }:
+                raise not_waiting(run_id)
+        said = [
+            {
+                "type": "approval",
+                "approvals": [
+                    {
+                        "type": "approval",
+                        "tool_call_id": reply.approval.request_id,
+                        "approve": answer.approve,
+                        **given(reason=answer.reason if answer.approve else denied_reason(answer)),
+                    }
+                ],
+            }
+        ]
+        try:
+            out = await conversation.converse(agent_id, thread, said, wait, detail)
+        except lc.APIStatusError as exc:
+            if "awaiting approval" in str(getattr(exc, "body", "") or exc):
+                raise not_waiting(run_id) from None
+            raise
+        return out.model_copy(update={"conversation_id": thread}) if thread else out
 
     async def cancel_run(self, run_id: str) -> Reply:
         run = await self.run_in_scope(run_id)

@@ -8,7 +8,8 @@ from typing import Any
 
 from letta_mcp.backends.rest._base import iso, text_of
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
-from letta_mcp.core.models import NO_DETAIL, Detail, Message, Reply, RunStatus, ToolStep, Usage, clip
+from letta_mcp.core.approvals import waiting
+from letta_mcp.core.models import NO_DETAIL, Approval, Detail, Message, Reply, RunStatus, ToolStep, Usage, clip
 
 
 def message_type(m: Any) -> str:
@@ -19,6 +20,17 @@ def _call(m: Any) -> tuple[str, str]:
     """A tool call message's tool name and (cut) arguments."""
     call = getattr(m, "tool_call", None)
     return str(getattr(call, "name", "") or ""), clip(str(getattr(call, "arguments", "") or ""), ARG_CHARS)
+
+
+def _arguments(call: Any) -> str:
+    return clip(str(getattr(call, "arguments", "") or ""), ARG_CHARS)
+
+
+def calls_of(m: Any) -> list[Any]:
+    """The tool calls of an approval request (one, or several in parallel)."""
+    calls = list(getattr(m, "tool_calls", None) or [])
+    one = getattr(m, "tool_call", None)
+    return calls or ([one] if one is not None else [])
 
 
 def _returned(m: Any) -> str:
@@ -33,6 +45,10 @@ def to_message(m: Any) -> Message:
         text = str(getattr(m, "reasoning", "") or "")
     elif kind == "tool_call":
         tool_name, text = _call(m)
+    elif kind == "approval_request":
+        calls = calls_of(m)
+        tool_name = str(getattr(calls[0], "name", "") or "") if calls else None
+        text = _arguments(calls[0]) if calls else ""
     elif kind == "tool_return":
         tool_name = getattr(m, "name", None)
         text = _returned(m)
@@ -56,6 +72,9 @@ class Turn:
     reasoning: list[str] = field(default_factory=list)
     steps: list[ToolStep] = field(default_factory=list)
     run_id: str | None = None
+    asked: list[Approval] = field(default_factory=list)
+    returned: set[str] = field(default_factory=set)
+    """Tool calls that wait for a person's approval, in order."""
     _by_call: dict[str, ToolStep] = field(default_factory=dict)
 
     def add(self, m: Any) -> None:
@@ -70,11 +89,19 @@ class Turn:
             step = ToolStep(name=name, arguments=arguments)
             self.steps.append(step)
             self._by_call[str(getattr(getattr(m, "tool_call", None), "tool_call_id", "") or "")] = step
+        elif kind == "approval_request":
+            for call in calls_of(m):
+                step = ToolStep(name=str(getattr(call, "name", "") or ""), arguments=_arguments(call))
+                self.steps.append(step)
+                ident = str(getattr(call, "tool_call_id", "") or "")
+                self._by_call[ident] = step
+                self.asked.append(Approval(tool=step.name, arguments=step.arguments, request_id=ident))
         elif kind == "tool_return":
             step_or_none = self._by_call.get(str(getattr(m, "tool_call_id", "") or ""))
             if step_or_none is None:
                 step_or_none = ToolStep(name=str(getattr(m, "name", "") or ""), arguments="")
                 self.steps.append(step_or_none)
+            self.returned.add(str(getattr(m, "tool_call_id", "") or ""))
             step_or_none.result = _returned(m)
             step_or_none.status = getattr(m, "status", None)
 
@@ -105,7 +132,9 @@ def build_reply(
     turn = Turn(run_id=run_id)
     for m in messages:
         turn.add(m)
-    return Reply(
+    waits = stop_reason == "requires_approval"
+    pending = [a for a in turn.asked if a.request_id not in turn.returned] if waits else []
+    reply = Reply(
         status=status,
         agent_id=agent_id,
         run_id=turn.run_id,
@@ -114,5 +143,7 @@ def build_reply(
         tool_calls=turn.steps if detail.tool_calls and turn.steps else None,
         usage=usage_of(usage),
         stop_reason=stop_reason,
+        approval=pending[0] if pending else None,
         note=note,
     )
+    return waiting(reply)

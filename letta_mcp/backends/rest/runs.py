@@ -20,7 +20,7 @@ import anyio
 import httpx
 import letta_client as lc
 
-from letta_mcp.backends.rest._base import text_of
+from letta_mcp.backends.rest._base import retrieve_run, text_of
 from letta_mcp.backends.rest.replies import build_reply, message_type
 from letta_mcp.backends.shared import STEP_CHARS
 from letta_mcp.core.errors import MAYBE_APPLIED, LettaMCPError
@@ -46,6 +46,9 @@ def _step_text(m: Any) -> str | None:
         return "thinking: " + clip(str(getattr(m, "reasoning", "") or ""), STEP_CHARS)
     if kind == "tool_call":
         return f"calling tool {getattr(getattr(m, 'tool_call', None), 'name', '?')}"
+    if kind == "approval_request":
+        calls = getattr(m, "tool_calls", None) or [getattr(m, "tool_call", None)]
+        return f"waiting for a person's approval to run {getattr(calls[0], 'name', '?')}"
     if kind == "tool_return":
         return f"tool {getattr(m, 'name', '?')} returned ({getattr(m, 'status', None) or 'done'})"
     if kind == "assistant":
@@ -105,6 +108,14 @@ class Streamed:
             await report(progress, chunk)
 
 
+Said = str | list[dict[str, Any]]
+"""What a turn starts from: the user's text, or Letta messages (an approval's answer)."""
+
+
+def body_of(message: Said) -> dict[str, Any]:
+    return {"input": message} if isinstance(message, str) else {"messages": message}
+
+
 def _in_thread(reply: Reply, run: Any) -> Reply:
     """The reply, saying which conversation its run belongs to (none for the default thread)."""
     thread = getattr(run, "conversation_id", None)
@@ -146,10 +157,11 @@ class Conversation:
         self.spawn = spawn
 
     async def converse(
-        self, agent_id: str, conversation: str | None, message: str, wait: float, detail: Detail
+        self, agent_id: str, conversation: str | None, message: Said, wait: float, detail: Detail
     ) -> Reply:
-        """Send `message` (in `conversation`, or the agent's default thread); return the reply if the agent
-        finishes within `wait` seconds, else a run handle."""
+        """Send `message` (in `conversation`, or the agent's default thread): the user's text, or Letta
+        messages (an approval's answer); return the reply if the agent finishes within `wait` seconds, else a
+        run handle."""
         if self.backend.background_streams is False and conversation is None:
             return await self._converse_polling(agent_id, message, wait, detail)
         stream = None
@@ -185,7 +197,7 @@ class Conversation:
         return self._outcome(agent_id, got, wait, detail)
 
     async def _start_stream(
-        self, agent_id: str, conversation: str | None, message: str, wait: float, *, background: bool
+        self, agent_id: str, conversation: str | None, message: Said, wait: float, *, background: bool
     ) -> Any:
         """The turn's stream, or None when this Letta cannot run a background one (no Redis)."""
         timeout = httpx.Timeout(max(self.timeout, wait + 10), connect=self.backend.settings.connect_timeout)
@@ -194,9 +206,9 @@ class Conversation:
             options["background"] = True
         try:
             if conversation is None:
-                stream = await self.letta.agents.messages.create(agent_id, input=message, **options)
+                stream = await self.letta.agents.messages.create(agent_id, **body_of(message), **options)
             else:
-                stream = await self.letta.conversations.messages.create(conversation, input=message, **options)
+                stream = await self.letta.conversations.messages.create(conversation, **body_of(message), **options)
             if not background:
                 return stream
         except lc.APIStatusError as exc:
@@ -261,8 +273,8 @@ class Conversation:
         except Exception:
             logger.warning("could not cancel run %s", run_id, exc_info=True)
 
-    async def _converse_polling(self, agent_id: str, message: str, wait: float, detail: Detail) -> Reply:
-        run = await self.letta.agents.messages.create_async(agent_id, input=message)
+    async def _converse_polling(self, agent_id: str, message: Said, wait: float, detail: Detail) -> Reply:
+        run = await self.letta.agents.messages.create_async(agent_id, **body_of(message))
         try:
             return await self.await_run(run.id, wait, detail)
         except anyio.get_cancelled_exc_class():
@@ -291,7 +303,7 @@ class Conversation:
         seen = 0
         deadline = time.monotonic() + wait
         while True:
-            run = await self.letta.runs.retrieve(run_id)
+            run = await retrieve_run(self.letta, run_id)
             status = run_status(run.status)
             if status in TERMINAL or time.monotonic() >= deadline:
                 break
