@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 
-from bench import app, catalog_size, cold_start, first_progress, memory, overhead, throughput
+from bench import app, catalog_size, cold_start, first_progress, hooks, memory, overhead, throughput
 from tests.stack.app_stack import running_app
 from tests.stack.letta_stack import running
 
@@ -69,8 +69,10 @@ def main() -> None:
         results["stack_start_s"] = stack.started_seconds
         results["cold_start"] = cold_start.measure(5 if args.quick else 15, stack.base_url)
         results.update(anyio.run(_letta_benches, stack, args.quick))
+        results["hooks"] = hooks.measure(stack.env(), 8 if args.quick else 20)
     with running_app() as app_server:
         results["app"] = anyio.run(app.measure, app_server, args.quick)
+        results["app"]["hooks"] = hooks.measure(app_server.env(), 8 if args.quick else 20)
     results["elapsed_s"] = time.monotonic() - started
     saved = HERE / "results.json"
     if saved.exists():  # the soak is a run of its own (bench.soak --save): keep its record
@@ -144,6 +146,8 @@ def report(r: dict[str, Any]) -> str:
         f"App Server: first progress {af['mcp_first_progress_ms']:.0f} ms vs a raw client's first delta "
         f"{af['raw_first_delta_ms']:.0f} ms = {af['ratio']:.2f}"
     )
+    lines += hooks.report(r["hooks"], " (REST)")
+    lines += hooks.report(a["hooks"], " (App Server)")
     lines.append(f"(stack up in {r['stack_start_s']:.1f} s; whole run {r['elapsed_s']:.0f} s)")
     return "\n".join(lines)
 

@@ -9,9 +9,15 @@ it is held off here, before anything is imported, until the server is built (`cl
 from __future__ import annotations
 
 import gc
+import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["hook"]:
+        # A Claude Code hook: it imports only the standard library, for a quick start (see plugin/hook.py).
+        from letta_mcp.plugin.hook import main as hook
+
+        raise SystemExit(hook(sys.argv[2:]))
     gc.disable()
     from letta_mcp.cli import main as run
 

@@ -279,6 +279,14 @@ class Settings(BaseSettings):
             raise ValueError("has a malformed port") from exc
         return value.strip().rstrip("/")
 
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # A client config that maps an unset option to LETTA_API_KEY="" (Claude Code's plugin userConfig does)
+        # means no key, not an empty one.
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(raw, str) and not raw.strip() else value
+
     @field_validator("toolsets", "allowed_hosts", "allowed_origins", "expose_agents", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:

@@ -157,3 +157,15 @@ def test_the_backend_follows_the_url_scheme() -> None:
     assert backend_kind(Settings(base_url="wss://app.example.com")) == "app"
     assert backend_kind(Settings(base_url="local")) == "app"
     assert backend_kind(Settings(local=True)) == "app"
+
+
+def test_a_blank_api_key_is_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client config that maps an unset option to LETTA_API_KEY="" (Claude Code's plugin options) sends none."""
+    from letta_mcp.core.config import Settings
+
+    monkeypatch.setenv("LETTA_API_KEY", "  ")
+    assert Settings().api_key is None
+    monkeypatch.setenv("LETTA_API_KEY", "sk-let-x")
+    key = Settings().api_key
+    assert key is not None
+    assert key.get_secret_value() == "sk-let-x"

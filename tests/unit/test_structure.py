@@ -112,7 +112,7 @@ LAYERS = {
     "backends": ("letta_mcp.backends",),
     "server": ("letta_mcp.server",),
     "transports": ("letta_mcp.transports",),
-    "cli": ("letta_mcp.cli", "letta_mcp.__main__"),
+    "cli": ("letta_mcp.cli", "letta_mcp.__main__", "letta_mcp.plugin"),
 }
 """The package's layers, bottom up (`letta_mcp/__init__.py` is the lazy public surface above them all)."""
 MAY_IMPORT = {
