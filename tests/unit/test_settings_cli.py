@@ -169,3 +169,15 @@ def test_a_blank_api_key_is_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     key = Settings().api_key
     assert key is not None
     assert key.get_secret_value() == "sk-let-x"
+
+
+def test_a_blank_api_key_sends_no_authorization(monkeypatch: pytest.MonkeyPatch) -> None:
+    """letta-client reads LETTA_API_KEY by itself when given no key: a blank one must not come back that way."""
+    from letta_mcp.backends.rest.client import make_letta
+    from letta_mcp.core.config import Settings
+
+    monkeypatch.setenv("LETTA_API_KEY", "")
+    assert "Authorization" not in make_letta(Settings()).auth_headers
+    monkeypatch.setenv("LETTA_API_KEY", "sk-let-x")
+    assert make_letta(Settings()).auth_headers == {"Authorization": "Bearer sk-let-x"}
+    assert make_letta(Settings(), "sk-let-caller").auth_headers == {"Authorization": "Bearer sk-let-caller"}

@@ -54,13 +54,18 @@ def make_letta(settings: Settings, api_key: str | None = None) -> AsyncLetta:
     from letta_client import AsyncLetta, DefaultAsyncHttpxClient
 
     options = http_options(settings)
-    return AsyncLetta(
+    key = api_key_of(settings, api_key)
+    letta = AsyncLetta(
         base_url=settings.base_url,
-        api_key=api_key_of(settings, api_key),
+        api_key=key,
         timeout=options["timeout"],
         max_retries=0,
         http_client=DefaultAsyncHttpxClient(**options),
     )
+    # Given no key, letta-client reads LETTA_API_KEY itself: a blank one (what an unset plugin or bundle option
+    # becomes) would go out as "Bearer " and fail every request as unreachable. The settings have decided already.
+    letta.api_key = key
+    return letta
 
 
 def status_error(response: httpx.Response) -> Exception:
