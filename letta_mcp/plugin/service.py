@@ -148,12 +148,17 @@ class Memory:
                 return await self.notes(event, session, project, hook, stream)
         except RuntimeError as exc:
             said = " ".join(str(exc).split())[:300]
-            # Said once a session, in one line: the session goes on without memory.
-            told = self.load(session).get("told")
-            if not told:
-                self.save(session, {**self.load(session), "told": True})
-            problem = "" if told else f"Letta memory is off for this session: {said} {FIX}"
-            return {"outcome": f"failed: {said}", "problem": problem}
+            if self.load(session).get("told"):
+                return {"outcome": f"failed: {said}"}
+            # Said once a session, in one line, and counted as said only when the hook took it (a hook that
+            # gave up waiting, as a cold start's may, leaves it for the next): the session goes on without memory.
+            problem = f"Letta memory is off for this session: {said} {FIX}"
+            await send_json(stream, {"outcome": f"failed: {said}", "problem": problem, "ack": True})
+            with anyio.move_on_after(ACK_SECONDS):
+                if b"ack" in await stream.receive():
+                    async with self.lock(session):
+                        self.save(session, {**self.load(session), "told": True})
+            return {}
 
     async def notes(
         self, event: str, session: str, project: Project, hook: dict[str, Any], stream: SocketStream

@@ -10,7 +10,9 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -242,3 +244,62 @@ def test_the_plugin_and_marketplace_validate(tools: Path) -> None:
             assert "Hooks (5)" in details.stdout
         finally:
             code.stop()
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+def test_letta_down_is_said_once_a_session_in_one_line(scheme: str) -> None:
+    """The hooks as Claude Code runs them, with Letta not running: the person is told once a session, in one line
+    with the fix, even when a first hook gave up before the answer came (as a cold start's may); every hook
+    exits 0 and injects nothing."""
+    data = Path(tempfile.mkdtemp(prefix="letta-plugin-data-"))
+    tmp = Path(tempfile.mkdtemp(prefix="lm-", dir="/tmp"))
+    project = Path(tempfile.mkdtemp(prefix="letta-plugin-project-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LETTA_", "CLAUDE"))}
+    env.update(
+        PATH=f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
+        TMPDIR=str(tmp),
+        CLAUDE_PLUGIN_DATA=str(data),
+        CLAUDE_PLUGIN_OPTION_LETTA_URL=f"{scheme}://127.0.0.1:{free_port()}",
+    )
+    hook = ROOT / "letta_mcp" / "plugin" / "claude" / "hooks" / "letta-hook"
+
+    def run_hook(event: str, session: str) -> dict[str, Any]:
+        hook_input = {"session_id": session, "cwd": str(project), "hook_event_name": "x"}
+        done = subprocess.run(
+            ["sh", str(hook), event], input=json.dumps(hook_input), capture_output=True, text=True, env=env, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout)) if done.stdout.strip() else {}
+
+    session = str(uuid.uuid4())
+    try:
+        run_hook("prompt", str(uuid.uuid4()))  # another session's hook: the service is up from here on
+        where = subprocess.run(
+            [sys.executable, "-c", "from letta_mcp.plugin.hook import socket_path; print(socket_path())"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout.strip()
+        # This session's SessionStart hook, giving up at once: the service's answer finds nobody to take it.
+        with socket.socket(socket.AF_UNIX) as gone:
+            gone.connect(where)
+            gone.sendall(
+                json.dumps({"event": "session-start", "input": {"session_id": session, "cwd": str(project)}}).encode()
+                + b"\n"
+            )
+        time.sleep(3)  # longer than the service's connect timeout to Letta (2 s) and its wait for the hook's ack
+        outputs = [run_hook(event, session) for event in ("session-start", "prompt", "prompt")]
+    finally:
+        for lock in tmp.glob("letta-mcp-*/*.lock"):
+            with contextlib.suppress(ValueError, OSError):
+                os.kill(int(lock.read_text().strip()), signal.SIGTERM)
+        for folder in (data, tmp, project):
+            shutil.rmtree(folder, ignore_errors=True)
+    assert not any("hookSpecificOutput" in out for out in outputs), outputs
+    said = [out["systemMessage"] for out in outputs if "systemMessage" in out]
+    assert len(said) == 1, outputs
+    (line,) = said
+    assert "\n" not in line
+    assert line.startswith("Letta memory is off for this session:"), line
+    assert "letta_url" in line, line
