@@ -62,6 +62,13 @@ def question(agent: str, approval: Approval) -> str:
     )
 
 
+STOPPED = Answer(approve=False, reason="The user stopped this turn (letta-mcp never approves tools).")
+"""What cancel_run answers for a turn that waits on an approval: stopping a turn refuses its pending call, on
+every backend (Letta takes no new message while one waits)."""
+REFUSED_WAIT = 5.0
+"""How long cancel_run lets a turn go on after refusing its call before stopping it outright."""
+
+
 def denied_reason(answer: Answer) -> str:
     return answer.reason or "The user denied this tool call."
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from typing import Any
 
 import anyio
@@ -21,7 +22,7 @@ from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
 from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
-from letta_mcp.core.approvals import Answer, check_answered, denied_reason, not_waiting, waiting
+from letta_mcp.core.approvals import REFUSED_WAIT, STOPPED, Answer, check_answered, denied_reason, not_waiting, waiting
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.core.models import Approval, Detail, Message, MessageList, Reply, clip
 from letta_mcp.core.progress import Progress
@@ -29,7 +30,6 @@ from letta_mcp.toolsets.messages import Messages, Role
 
 CLIENT_INFO = {"name": "letta-mcp", "title": "letta-mcp"}
 ABORT_WAIT = 10.0
-REFUSED_WAIT = 5.0
 INPUT_ATTEMPTS = 5
 
 _TYPES = {
@@ -111,11 +111,14 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
             raise
 
     async def _send(self, runtime: dict[str, Any], message: str) -> None:
-        """Hand the message to the runtime. Right after a turn ends the App Server turns input away for a
-        moment ("rejected by the queue"): nothing was taken then, so asking again repeats nothing."""
+        """Hand the message to the runtime. It carries an id of its own: a runtime that is not idle (a turn just
+        ended, or one was stopped and its interrupted state waits for the next) queues input in its durable
+        ledger, which takes only input with an id (without one it says "rejected by the queue or durable
+        ledger", for as long as the runtime stays so), and a second delivery of the same id is taken as the
+        first: asking again never sends the message twice."""
         payload = {
             "kind": "create_message",
-            "messages": [{"role": "user", "content": message}],
+            "messages": [{"role": "user", "content": message, "client_message_id": f"cm-letta-mcp-{uuid.uuid4()}"}],
             "exclude_interactive_tools": True,
         }
         for attempt in range(INPUT_ATTEMPTS):
@@ -189,7 +192,7 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
         runtime = {"agent_id": turn.agent_id, "conversation_id": turn.conversation}
         try:
             if turn.approval_id is not None and turn.approval is not None:
-                decision = {"behavior": "deny", "message": "The user stopped this (letta-mcp never approves tools)."}
+                decision = {"behavior": "deny", "message": denied_reason(STOPPED)}
                 payload = {"kind": "approval_response", "request_id": turn.approval_id, "decision": decision}
                 await self.socket.request("input", runtime=runtime, payload=payload)
                 with anyio.move_on_after(REFUSED_WAIT):

@@ -11,8 +11,8 @@ from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
 from letta_mcp.backends.rest._base import RestBase, given, iso, text_of
 from letta_mcp.backends.rest.replies import build_reply, calls_of, message_type, to_message
 from letta_mcp.backends.rest.runs import Conversation
-from letta_mcp.core.approvals import Answer, check_answered, denied_reason, not_waiting
-from letta_mcp.core.errors import LettaMCPError
+from letta_mcp.core.approvals import REFUSED_WAIT, STOPPED, Answer, check_answered, denied_reason, not_waiting
+from letta_mcp.core.errors import InvalidInput, LettaMCPError
 from letta_mcp.core.models import TERMINAL, Detail, MessageList, MessageSearch, Reply, SearchHit, clip, run_status
 from letta_mcp.toolsets.messages import Messages, Role
 
@@ -118,6 +118,20 @@ class RestMessages(RestBase, SendsMessages, ListsMessages, Messages):
 
     async def cancel_run(self, run_id: str) -> Reply:
         run = await self.run_in_scope(run_id)
+        if str(run.stop_reason or "") == "requires_approval":
+            # The run ended paused on a call; stopping the turn refuses that call (else the agent takes no new
+            # message), and if the agent goes on after the refusal, that run is stopped too.
+            try:
+                refused = await self.answer(run_id, STOPPED, REFUSED_WAIT, Detail())
+            except InvalidInput:
+                refused = None  # answered already: nothing waits
+            if refused is not None:
+                if refused.status == "running" and refused.run_id:
+                    await self.letta.agents.messages.cancel(run.agent_id, run_ids=[refused.run_id])
+                stopped = await self.conversation().await_run(run_id, 0, Detail())
+                return stopped.model_copy(
+                    update={"status": "cancelled", "stop_reason": "cancelled", "approval": None, "note": None}
+                )
         if run_status(run.status) not in TERMINAL:
             await self.letta.agents.messages.cancel(run.agent_id, run_ids=[run_id])
         return await self.conversation().await_run(run_id, 0, Detail())

@@ -225,3 +225,20 @@ async def test_read_only_callers_cannot_answer(side: Side) -> None:
         assert "respond_to_approval" not in names
         refused = await client.call_tool("respond_to_approval", {"run_id": "run-x", "approve": True})
         assert refused.is_error
+
+
+async def test_cancelling_a_turn_that_waits_for_approval_runs_nothing_and_the_conversation_goes_on(
+    side: Side, uid: str
+) -> None:
+    async with side.connect() as client:
+        agent_id = await side.agent(client, uid)
+        out = await call(client, "send_message", agent=agent_id, message=side.message(uid))
+        assert out["stop_reason"] == "requires_approval", out
+        cancelled = await call(client, "cancel_run", run_id=out["run_id"])
+        assert cancelled["status"] == "cancelled", cancelled
+        assert not await side.ran(client, agent_id, uid), "a cancelled turn's call never runs"
+        late = await call_error(client, "respond_to_approval", run_id=out["run_id"], approve=True)
+        assert "not waiting for an approval" in late
+        assert not await side.ran(client, agent_id, uid), "an answer after the cancel runs nothing"
+        after = await call(client, "send_message", agent=agent_id, message="still there?")
+        assert after["reply"] == "echo: still there?", "the conversation goes on"
