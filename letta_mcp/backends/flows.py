@@ -220,7 +220,8 @@ class SendsMessages(ABC):
     async def respond_to_approval(self, run_id: str, approve: bool, reason: str | None = None) -> Reply:
         wait = self.settings.wait_seconds
         resumed = self.request.resumed_approval()
-        if resumed is not None:  # the person was asked about a further call of the same turn
+        if resumed is not None:  # the person was asked about a further call of the same turn, or by a task
+            wait = wait if resumed.wait is None else resumed.wait
             reply = await self.answer(resumed.run_id, resumed.answer, wait, NO_DETAIL)
         else:
             reply = await self.answer(run_id, Answer(approve, reason), wait, NO_DETAIL)

@@ -7,6 +7,9 @@ the person before calling respond_to_approval.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from letta_mcp.core.errors import InvalidInput
@@ -28,10 +31,31 @@ class Answer:
 
 @dataclass(frozen=True)
 class Resumed:
-    """A retried tool call carrying the person's answer to what its first round asked (protocol 2026-07-28)."""
+    """The person's answer reaching respond_to_approval or send_message other than as their arguments: a
+    retried tool call bringing the answer to what its first round asked (protocol 2026-07-28), or a task's
+    input (`given`). `wait`: how long the call follows the turn afterwards (None: the usual)."""
 
     run_id: str
     answer: Answer
+    wait: float | None = None
+
+
+_GIVEN: ContextVar[Resumed | None] = ContextVar("letta_mcp_given_answer", default=None)
+
+
+@contextmanager
+def given(resumed: Resumed) -> Iterator[None]:
+    """Within it, respond_to_approval passes on this answer, bound to the call the person was shown (a task's
+    input: its tasks/result or tasks/update carries no tool arguments of its own)."""
+    token = _GIVEN.set(resumed)
+    try:
+        yield
+    finally:
+        _GIVEN.reset(token)
+
+
+def given_answer() -> Resumed | None:
+    return _GIVEN.get()
 
 
 class AskOnRetry(Exception):  # a signal, not a failure: the MCP surface turns it into input_required
@@ -102,6 +126,8 @@ __all__ = [
     "Resumed",
     "check_answered",
     "denied_reason",
+    "given",
+    "given_answer",
     "not_waiting",
     "question",
     "waiting",

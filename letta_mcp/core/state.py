@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
+from letta_mcp.core import approvals
 from letta_mcp.core.approvals import Answer, Resumed
 from letta_mcp.core.callers import LOCAL, Caller, caller_of
 from letta_mcp.core.config import Settings
@@ -190,7 +191,11 @@ class RequestState:
         return await self.shared.surface.ask_approval(self.ctx, agent, approval, run_id)
 
     def resumed_approval(self) -> Resumed | None:
-        """The answer a retried call brings (protocol 2026-07-28), if this call is one."""
+        """The answer this call brings other than in its arguments: a task's input, or a retried call's
+        (protocol 2026-07-28)."""
+        given = approvals.given_answer()
+        if given is not None:
+            return given
         return None if self.ctx is None else self.shared.surface.resumed_approval(self.ctx)
 
     async def resources_updated(self, uris: Iterable[str]) -> None:

@@ -9,6 +9,11 @@ Both protocol eras ask with the same form (allow or deny, and an optional reason
   process, and bound to the tool, its arguments and the caller); their retry brings the answer, which is
   passed on for the very call they were shown, and the turn goes on in the same tool call.
 
+A call followed as an MCP task asks the standard way of each Tasks version: at 2025-11-25 the task is
+`input_required` and its tasks/result sends `elicitation/create` naming the task (`for_task`); in the
+2026-07-28 extension tasks/get carries the form as an `inputRequests` entry keyed by the waiting call, and
+tasks/update brings the answer (`task_input`, `task_answer`).
+
 A person who declines or cancels the form denies the call. Clients that cannot ask get the reply saying
 what waits, and respond_to_approval takes the answer later. Nothing is ever decided for them.
 """
@@ -18,6 +23,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import anyio
@@ -43,6 +51,22 @@ STATE_SECONDS = 3_600.0
 
 INPUT_KEY = "approval"
 STATE_KIND = "letta-mcp/approval"
+RELATED_TASK = "io.modelcontextprotocol/related-task"
+TASK_KEY = "approval-"
+"""A task's input request for a waiting call is keyed by it (`approval-<its id>`): unique for the task's life."""
+
+_TASK: ContextVar[str | None] = ContextVar("letta_mcp_asking_task", default=None)
+
+
+@contextmanager
+def for_task(task_id: str) -> Iterator[None]:
+    """Within it, the person is asked about the calls of task `task_id`: at 2025-11-25 the question names the
+    task; at 2026-07-28 nobody is asked during the request (tasks/get shows the question instead)."""
+    token = _TASK.set(task_id)
+    try:
+        yield
+    finally:
+        _TASK.reset(token)
 
 
 class ApprovalForm(BaseModel):
@@ -72,8 +96,16 @@ def state_security(settings: Settings) -> RequestStateSecurity:
 
 
 def _elicits(ctx: Any) -> bool:
+    # A tool's Context has the client's capabilities; a request handler's context has them on its session.
     capabilities = getattr(ctx, "client_capabilities", None)
+    if capabilities is None and hasattr(ctx, "session"):
+        capabilities = getattr(ctx.session, "client_capabilities", None)
     return getattr(capabilities, "elicitation", None) is not None
+
+
+def elicits(ctx: Any) -> bool:
+    """Whether this request's client declared it can show the person a form (either protocol era)."""
+    return _elicits(ctx)
 
 
 def _modern(ctx: Any) -> bool:
@@ -95,32 +127,102 @@ def _answer(result: ElicitResult | ApprovalForm | None, action: str, request_id:
 async def ask_approval(ctx: Any, agent: str, approval: Approval, run_id: str) -> Answer | None:
     """The person's answer (None: they cannot be asked here, or did not answer in time). Raises
     `AskOnRetry` at 2026-07-28, where the client asks between two rounds of this call."""
+    task = _TASK.get()
     if _modern(ctx):
-        if _elicits(ctx):
+        if _elicits(ctx) and task is None:
             raise AskOnRetry(agent, approval, run_id)
         return None
     if not _elicits(ctx):
         return None
     try:
         with anyio.fail_after(ASK_SECONDS):
-            result = await ctx.elicit(approvals.question(agent, approval), schema=ApprovalForm)
+            if task is None:
+                result = await ctx.elicit(approvals.question(agent, approval), schema=ApprovalForm)
+                return _answer(result.data if result.action == "accept" else None, result.action)
+            return await _ask_in_task(ctx, approvals.question(agent, approval), task)
     except TimeoutError:
         return None
     except Exception:
         # The client said it could elicit and then could not: the call stays waiting, answerable later.
         logger.warning("the client could not ask its user about a waiting tool call", exc_info=True)
         return None
-    return _answer(result.data if result.action == "accept" else None, result.action)
+
+
+async def _ask_in_task(ctx: Any, message: str, task_id: str) -> Answer | None:
+    """`elicitation/create` naming the task it is for (2025-11-25 Tasks)."""
+    params = ElicitRequestFormParams.model_validate(
+        {
+            "message": message,
+            "requestedSchema": render_elicitation_schema(ApprovalForm),
+            "_meta": {RELATED_TASK: {"taskId": task_id}},
+        }
+    )
+    # On the connection's own channel, not a request's: the question outlives the tasks/get that found it.
+    result = await ctx.request_context.session.send_request(ElicitRequest(params=params), ElicitResult)
+    form = _form(result)
+    if result.action == "accept" and form is None:
+        return None  # a form that is not the one asked: not an answer (the call stays waiting)
+    return _answer(form, result.action)
+
+
+def _form(result: ElicitResult) -> ApprovalForm | None:
+    if result.action != "accept":
+        return None
+    try:
+        return ApprovalForm.model_validate(result.content or {})
+    except ValidationError:
+        return None
+
+
+def _form_request(agent: str, approval: Approval, run_id: str) -> ElicitRequest:
+    form = ElicitRequestFormParams(
+        message=approvals.question(agent, approval) + f" (run {run_id})",
+        requested_schema=render_elicitation_schema(ApprovalForm),
+    )
+    return ElicitRequest(params=form)
 
 
 def input_required(ask: AskOnRetry) -> InputRequiredResult:
     """The call's round that asks: the form, and what its retry needs to pass the answer on."""
-    form = ElicitRequestFormParams(
-        message=approvals.question(ask.agent, ask.approval) + f" (run {ask.run_id})",
-        requested_schema=render_elicitation_schema(ApprovalForm),
-    )
     state = {"kind": STATE_KIND, "agent": ask.agent, "run_id": ask.run_id, **ask.approval.model_dump()}
-    return InputRequiredResult(input_requests={INPUT_KEY: ElicitRequest(params=form)}, request_state=json.dumps(state))
+    request = _form_request(ask.agent, ask.approval, ask.run_id)
+    return InputRequiredResult(input_requests={INPUT_KEY: request}, request_state=json.dumps(state))
+
+
+def waiting_call(reply: Mapping[str, Any]) -> Approval | None:
+    """The call a run's reply (get_run's) waits on for the person, if it waits on one (Letta's REST API calls
+    such a run completed, the App Server running: either way the turn goes on once they answer)."""
+    raw = reply.get("approval")
+    if reply.get("stop_reason") != "requires_approval" or not raw:
+        return None
+    return Approval.model_validate(raw)
+
+
+def task_input(reply: Mapping[str, Any], approval: Approval) -> dict[str, Any]:
+    """A task's `inputRequests` (Tasks extension): the form for the call it waits on, keyed by that call."""
+    request = _form_request(str(reply.get("agent_id")), approval, str(reply.get("run_id")))
+    return {TASK_KEY + approval.request_id: request.model_dump(by_alias=True, mode="json", exclude_none=True)}
+
+
+def task_answer(approval: Approval, responses: Mapping[str, Any]) -> Answer | None:
+    """The person's answer to the call a task waits on now, from a tasks/update's `inputResponses`. Answers
+    under any other key (another call's, one answered already, one never asked) are ignored, as the extension
+    says; an answer under the right key that is not an elicitation result is refused (`ValueError`)."""
+    raw = responses.get(TASK_KEY + approval.request_id)
+    if raw is None:
+        return None
+    try:
+        result = ElicitResult.model_validate(raw)
+    except ValidationError:
+        raise ValueError(
+            f"The answer under {TASK_KEY + approval.request_id!r} is not an elicitation result: send "
+            '{"action": "accept", "content": {"decision": "allow" or "deny", "reason": "..."}}, or action '
+            '"decline" or "cancel".'
+        ) from None
+    form = _form(result)
+    if result.action == "accept" and form is None:
+        raise ValueError('The form\'s content needs "decision": "allow" or "deny" (and an optional "reason").')
+    return _answer(form, result.action, approval.request_id)
 
 
 def resumed_approval(ctx: Any) -> Resumed | None:
@@ -137,22 +239,25 @@ def resumed_approval(ctx: Any) -> Resumed | None:
     response = (getattr(ctx, "input_responses", None) or {}).get(INPUT_KEY)
     if not isinstance(response, ElicitResult):
         raise AskOnRetry(str(state["agent"]), approval, run_id)
-    form: ApprovalForm | None = None
-    if response.action == "accept":
-        try:
-            form = ApprovalForm.model_validate(response.content or {})
-        except ValidationError:
-            raise AskOnRetry(str(state["agent"]), approval, run_id) from None
+    form = _form(response)
+    if response.action == "accept" and form is None:
+        raise AskOnRetry(str(state["agent"]), approval, run_id)
     return Resumed(run_id, _answer(form, response.action, approval.request_id))
 
 
 __all__ = [
     "ASK_SECONDS",
+    "RELATED_TASK",
     "STATE_SECONDS",
     "ApprovalForm",
     "ask_approval",
     "can_ask",
+    "elicits",
+    "for_task",
     "input_required",
     "resumed_approval",
     "state_security",
+    "task_answer",
+    "task_input",
+    "waiting_call",
 ]

@@ -4,6 +4,11 @@ chosen by the protocol version of each request: the 2025-11-25 `tasks` capabilit
 extension `io.modelcontextprotocol/tasks` (SEP-2663: a client names the extension in its per-request
 capabilities; tasks/get carries the result; tasks/update, tasks/cancel; no tasks/result).
 
+A turn that waits for the person's approval of a tool call is an `input_required` task when the client can
+show the person a form and the caller may answer (`letta_mcp.server.approvals`): at 2025-11-25 its
+tasks/result asks them (elicitation/create naming the task), in the extension tasks/get carries the form
+and tasks/update the answer. Otherwise the task stays `working` and its status message says what waits.
+
 A client that asks for a task on send_message or an ask_<agent> tool gets one
 as soon as the turn has a run, instead of a reply at the deadline. The task id is the run id plus what the
 reply should include and when the task was made, so `tasks/get`, `tasks/result` and `tasks/cancel` work
@@ -15,11 +20,13 @@ without tasks would call (get_run, cancel_run), so scope, errors and the reply a
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import anyio
 from mcp.server.extension import Extension, MethodBinding
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -44,12 +51,26 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 from pydantic import ConfigDict, Field
 
+from letta_mcp.core.approvals import Answer, Resumed, given
+from letta_mcp.core.errors import redact
+from letta_mcp.core.models import Approval
 from letta_mcp.core.state import RequestState, request_state
 from letta_mcp.core.visibility import read_only
+from letta_mcp.server.approvals import (
+    RELATED_TASK,
+    ask_approval,
+    elicits,
+    for_task,
+    task_answer,
+    task_input,
+    waiting_call,
+)
 from letta_mcp.server.registry import build
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from letta_mcp.toolsets.ask import ASK, PREFIX
 from letta_mcp.toolsets.messages import Messages
+
+logger = logging.getLogger(__name__)
 
 
 class Served(Protocol):
@@ -72,7 +93,7 @@ class Served(Protocol):
 POLL_MS = 1000
 """How often a client should ask tasks/get (Letta's steps come a few per second at most)."""
 
-RELATED = "io.modelcontextprotocol/related-task"
+RELATED = RELATED_TASK
 
 CAPABILITY = ServerTasksCapability(
     requests=ServerTasksRequestsCapability(tools=TasksToolsCapability(call=TasksCallCapability())),
@@ -80,6 +101,11 @@ CAPABILITY = ServerTasksCapability(
 )
 """Advertised at initialize: tools/call may run as a task, and a task may be cancelled (no tasks/list:
 the tasks live in Letta as runs, which list_messages and the agent's history already show)."""
+
+CANNOT_ANSWER = (
+    "This caller may not answer approvals (a read-only token, or respond_to_approval is not served to it): "
+    "nothing was sent. The person can answer in a client that may."
+)
 
 _STATUS = {"running": "working", "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 
@@ -157,10 +183,19 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-def _status_message(reply: Mapping[str, Any]) -> str:
+def _status_message(reply: Mapping[str, Any], asking: bool = False) -> str:
     """What the agent is doing, from its steps so far (a client shows this while it polls)."""
     status = reply.get("status")
     run = reply.get("run_id")
+    approval = waiting_call(reply)
+    if approval is not None:
+        said = f"waiting for the user's approval of {approval.tool} (run {run})"
+        if asking:
+            return said + ": asking them."
+        return (
+            said + "; letta-mcp never approves on anyone's behalf: ask the user, then call respond_to_approval "
+            "with their answer."
+        )
     if status == "failed":
         reason = reply.get("stop_reason") or "it stopped with an error"
         return (
@@ -181,16 +216,22 @@ def _status_message(reply: Mapping[str, Any]) -> str:
     return f"working (run {run})"
 
 
-def task_of(ref: TaskRef, reply: Mapping[str, Any], extension: bool = False) -> dict[str, Any]:
+def task_of(ref: TaskRef, reply: Mapping[str, Any], extension: bool = False, asking: bool = False) -> dict[str, Any]:
     """The task as the 2025-11-25 schema has it, or the extension's (ttl null: Letta keeps its runs).
+    `asking`: the turn waits for the person's approval and this client can ask them (`input_required`);
+    a turn that waits and cannot ask them here is done for this task (its result says what waits).
 
     In the extension a turn that failed in Letta is a completed task whose result is a tool error (its
     `failed` is for JSON-RPC errors); the status message says so either way."""
     status = _STATUS.get(str(reply.get("status")), "working")
+    if waiting_call(reply) is not None:
+        # Asked: the person's answer lets the task go on. Not asked: the task ends as a call without tasks
+        # does, with the reply saying what waits (respond_to_approval takes the answer).
+        status = "input_required" if asking else "completed"
     task = {
         "taskId": str(ref),
         "status": "completed" if extension and status == "failed" else status,
-        "statusMessage": _status_message(reply),
+        "statusMessage": _status_message(reply, asking),
         "createdAt": _iso(ref.created_ms),
         "lastUpdatedAt": _iso(int(time.time() * 1000)),
     }
@@ -212,6 +253,13 @@ class Tasks(Extension):
     def __init__(self) -> None:
         self._server: Served | None = None
         self._own: dict[str, Tool] = {}
+        self._continued: dict[str, str] = {}
+        """A run that paused for approval → the run its turn went on in once answered here (Letta's REST API
+        takes the answer as a new run; the App Server keeps one turn)."""
+        self._asking: dict[str, anyio.Event] = {}
+        """2025-11-25: the waiting calls being asked about now (one question per call and client session)."""
+        self._unanswered: set[str] = set()
+        """2025-11-25: calls the person was asked about and did not answer: not asked again by this task."""
 
     def attach(self, server: Served) -> None:
         self._server = server
@@ -272,13 +320,19 @@ class Tasks(Extension):
     async def get(self, ctx: Any, params: GetTaskRequestParams) -> dict[str, Any]:
         ref = TaskRef.parse(params.task_id)
         reply = await self._reply(
-            ctx, "get_run", {"run_id": ref.run_id, "include_reasoning": True, "include_tool_calls": True}
+            ctx, "get_run", {"run_id": self._run_of(ref), "include_reasoning": True, "include_tool_calls": True}
         )
+        approval = waiting_call(reply)
+        asking = approval is not None and self._asks(ctx, approval)
         if not extension_era(ctx):
-            return task_of(ref, reply)
-        task = task_of(ref, reply, extension=True)
+            if asking and approval is not None:  # the question goes to the client now, naming the task
+                self._ask_soon(ctx, ref, reply, approval)
+            return task_of(ref, reply, asking=asking)
+        task = task_of(ref, reply, extension=True, asking=asking)
         if task["status"] == "completed":  # the extension hands the result over with the task
             task["result"] = await self._result(ctx, ref, wait=0)
+        if asking and approval is not None:
+            task["inputRequests"] = task_input(reply, self._shown(ctx, approval))
         return {"resultType": "complete", **task}
 
     async def result(self, ctx: Any, params: GetTaskPayloadRequestParams) -> dict[str, Any]:
@@ -288,23 +342,36 @@ class Tasks(Extension):
         return await self._result(ctx, TaskRef.parse(params.task_id), wait=600)
 
     async def update(self, ctx: Any, params: UpdateTaskRequestParams) -> dict[str, Any]:
+        """The person's answer to the call the task waits on (its `inputRequests` entry). Answers under any
+        other key are ignored, as the extension says: one for a call answered already changes nothing."""
         if not extension_era(ctx):
             raise MCPError(code=METHOD_NOT_FOUND, message="Method not found")
         ref = TaskRef.parse(params.task_id)
-        await self._reply(ctx, "get_run", {"run_id": ref.run_id})  # the caller's own run, or not found
-        raise MCPError(
-            code=INVALID_PARAMS,
-            message=f"Task {ref} asks for no input (approvals stay with the user, in Letta): nothing to update.",
-        )
+        reply = await self._reply(ctx, "get_run", {"run_id": self._run_of(ref)})  # the caller's own, or not found
+        if not self._may_answer(ctx):
+            raise MCPError(code=INVALID_PARAMS, message=CANNOT_ANSWER)
+        approval = waiting_call(reply)
+        if approval is None:
+            return {"resultType": "complete"}
+        try:
+            answer = task_answer(approval, params.input_responses)
+        except ValueError as exc:
+            raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+        if answer is not None:
+            answered = await self._answer(ctx, self._run_of(ref), answer)
+            if answered.is_error:
+                said = " ".join(getattr(c, "text", "") for c in answered.content)
+                raise MCPError(code=INVALID_PARAMS, message=said or "The answer was not passed on.")
+        return {"resultType": "complete"}
 
     async def cancel(self, ctx: Any, params: CancelTaskRequestParams) -> dict[str, Any]:
         ref = TaskRef.parse(params.task_id)
-        before = await self._reply(ctx, "get_run", {"run_id": ref.run_id})
+        before = await self._reply(ctx, "get_run", {"run_id": self._run_of(ref)})
         if before.get("status") != "running":
             raise MCPError(
                 code=INVALID_PARAMS, message=f"Task {ref} is already {_STATUS.get(str(before.get('status')))}."
             )
-        after = await self._reply(ctx, "cancel_run", {"run_id": ref.run_id})
+        after = await self._reply(ctx, "cancel_run", {"run_id": self._run_of(ref)})
         if extension_era(ctx):
             return {"resultType": "complete"}
         return task_of(ref, after)
@@ -312,9 +379,15 @@ class Tasks(Extension):
     async def _result(self, ctx: Any, ref: TaskRef, wait: float) -> dict[str, Any]:
         """send_message's own result for the run (waiting up to `wait` s at a time while it runs)."""
         while True:
-            answer = await self._call(ctx, "get_run", {"run_id": ref.run_id, "wait_seconds": wait, **ref.detail()})
+            args = {"run_id": self._run_of(ref), "wait_seconds": wait, **ref.detail()}
+            answer = await self._call(ctx, "get_run", args)
             reply = answer.structured_content or {}
-            # A turn that waits for the person's approval stays "running" until they answer: hand it back.
+            approval = waiting_call(reply)
+            if approval is not None and wait and self._asks(ctx, approval):
+                # 2025-11-25: the task is input_required and its tasks/result waits while the person is asked.
+                await self._ask_soon(ctx, ref, reply, approval).wait()
+                continue
+            # A turn that waits for the person's approval, who is not asked here, is handed back.
             waiting = reply.get("stop_reason") == "requires_approval"
             if answer.is_error or reply.get("status") != "running" or not wait or waiting:
                 break
@@ -325,6 +398,83 @@ class Tasks(Extension):
         out = answer.model_dump(by_alias=True, mode="json", exclude_none=True)
         out["_meta"] = {**out.get("_meta", {}), RELATED: {"taskId": str(ref)}}
         return out
+
+    def _may_answer(self, ctx: Any) -> bool:
+        """Whether this caller may answer approvals (as `_call` lets it call respond_to_approval)."""
+        request = request_state(ctx)
+        if self.server.allows(request, "respond_to_approval"):
+            return True
+        return self.server.serves_ask(request) and not read_only(request.settings, request.caller)
+
+    def _run_of(self, ref: TaskRef) -> str:
+        """The run the task's turn is in now (it moves on to another run once an approval answered here)."""
+        run_id = ref.run_id
+        for _ in range(64):
+            if run_id not in self._continued:
+                break
+            run_id = self._continued[run_id]
+        return run_id
+
+    @staticmethod
+    def _key(ctx: Any, approval: Approval) -> str:
+        return f"{request_state(ctx).cache_key}:{approval.request_id}"
+
+    def _asks(self, ctx: Any, approval: Approval) -> bool:
+        """Whether the call a task waits on is asked of this client's user: it can show a form, the caller may
+        answer, and (2025-11-25) the server can send the client a request and has not asked this in vain."""
+        if not (elicits(ctx) and self._may_answer(ctx)):
+            return False
+        if extension_era(ctx):
+            return True
+        return bool(ctx.session.can_send_request) and self._key(ctx, approval) not in self._unanswered
+
+    def _ask_soon(self, ctx: Any, ref: TaskRef, reply: Mapping[str, Any], approval: Approval) -> anyio.Event:
+        """Ask the person about the waiting call in the background, once (2025-11-25: the client may poll
+        tasks/get or wait on tasks/result meanwhile); set when they answered, or did not."""
+        key = self._key(ctx, approval)
+        event = self._asking.get(key)
+        if event is None:
+            event = self._asking[key] = anyio.Event()
+            request_state(ctx).spawn(self._ask, ctx, ref, reply, approval, key, event)
+        return event
+
+    async def _ask(
+        self, ctx: Any, ref: TaskRef, reply: Mapping[str, Any], approval: Approval, key: str, event: anyio.Event
+    ) -> None:
+        agent, run_id = str(reply.get("agent_id")), str(reply.get("run_id"))
+        try:
+            with for_task(str(ref)):
+                said = await ask_approval(self._context(ctx), agent, self._shown(ctx, approval), run_id)
+            if said is None:
+                self._unanswered.add(key)
+            else:
+                await self._answer(ctx, run_id, said)
+        except Exception:
+            logger.warning("could not ask the user about a task's waiting tool call", exc_info=True)
+            self._unanswered.add(key)
+        finally:
+            self._asking.pop(key, None)
+            event.set()
+
+    def _shown(self, ctx: Any, approval: Approval) -> Approval:
+        """The waiting call as the person is shown it: no secret of the caller's."""
+        arguments = redact(approval.arguments, request_state(ctx).secrets())
+        return approval.model_copy(update={"arguments": arguments})
+
+    async def _answer(self, ctx: Any, run_id: str, answer: Answer) -> CallToolResult:
+        """Pass the person's answer on through respond_to_approval (its scope, checks and wording), bound to
+        the call they were shown; it does not wait for the turn (the task is followed as before)."""
+        arguments = {"run_id": run_id, "approve": answer.approve, "reason": answer.reason}
+        with given(Resumed(run_id, answer, wait=0)):
+            result = await self._call(ctx, "respond_to_approval", arguments)
+        went_on = (result.structured_content or {}).get("run_id")
+        if not result.is_error and went_on and went_on != run_id:
+            self._continued[run_id] = str(went_on)
+        return result
+
+    def _context(self, ctx: Any) -> Context[Any]:
+        server = self.server
+        return Context(request_context=ctx, mcp_server=server, subscriptions=server.bus)  # type: ignore[arg-type]
 
     async def _reply(self, ctx: Any, tool: str, arguments: dict[str, Any]) -> Mapping[str, Any]:
         answer = await self._call(ctx, tool, arguments)
@@ -339,9 +489,10 @@ class Tasks(Extension):
         read-only) cancels, the runs of the agents its ask_ tools talk to, and no others."""
         server = self.server
         request = request_state(ctx)
-        context = Context(request_context=ctx, mcp_server=server, subscriptions=server.bus)  # type: ignore[arg-type]
+        context = self._context(ctx)
         if server.allows(request, tool):
             return await self._run(server.tools.get_tool(tool) or self._built(tool), arguments, context)
+        # Following is reading; cancelling and answering an approval are not (read-only callers may not).
         asks = server.serves_ask(request) and (tool == "get_run" or not read_only(request.settings, request.caller))
         if not asks:
             raise MCPError(code=METHOD_NOT_FOUND, message="Method not found")

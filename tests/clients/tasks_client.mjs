@@ -10,9 +10,18 @@
 // follow: a task made by another process: its snapshot, then its result (tasks/get, tasks/result).
 // create: call as a task and leave it running (the task id only).
 // plain:  an ordinary tools/call from a client without ext-tasks (today's hand-back).
+//
+// "answers": [{"decision": "allow" | "deny", "reason": "…"} | "cancel", …]: the client declares
+// elicitation, and its user answers each question the task asks, in turn (the library's input routing:
+// on a 2025-11-25 task an elicitation/create naming the task, in the extension a tasks/update); every
+// question is recorded in "asked" with how it came.
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
-import { createTaskSessionFromClient, toolDeclarationFromMcpTool } from "@modelcontextprotocol/ext-tasks/client";
+import {
+  createApplicationInputHandler,
+  createTaskSessionFromClient,
+  toolDeclarationFromMcpTool,
+} from "@modelcontextprotocol/ext-tasks/client";
 
 const spec = JSON.parse(process.argv[2]);
 const started = performance.now();
@@ -51,12 +60,30 @@ async function rawDispatch(request, options = {}) {
   return message.error ? { kind: "error", error: message.error } : { kind: "result", result: message.result };
 }
 
-const client = new Client(CLIENT_INFO, spec.v2 ? { versionNegotiation: { mode: { pin: V2 } } } : undefined);
+const capabilities = spec.answers ? { elicitation: { form: {} } } : {};
+const clientOptions = { capabilities, ...(spec.v2 ? { versionNegotiation: { mode: { pin: V2 } } } : {}) };
+const client = new Client(CLIENT_INFO, clientOptions);
 await client.connect(transport());
-const out = { era: client.getProtocolEra(), version: client.getNegotiatedProtocolVersion?.() };
-const sessionOptions = spec.v2
-  ? { rawDispatch, v2RequestFraming: { protocolVersion: V2, clientInfo: CLIENT_INFO, clientCapabilities: {} } }
-  : {};
+const out = { era: client.getProtocolEra(), version: client.getNegotiatedProtocolVersion?.(), asked: [] };
+const answers = [...(spec.answers ?? [])];
+const refuse = () => {
+  throw new Error("this client's user answers approvals only");
+};
+const onInputRequest = spec.answers
+  ? createApplicationInputHandler({
+      elicitation: async (request, context) => {
+        out.asked.push({ message: request.params.message, delivery: context.delivery, taskId: context.taskId ?? null });
+        const answer = answers.shift() ?? "cancel";
+        return answer === "cancel" ? { action: "cancel" } : { action: "accept", content: answer };
+      },
+      sampling: refuse,
+      roots: refuse,
+    })
+  : undefined;
+const sessionOptions = {
+  ...(spec.v2 ? { rawDispatch, v2RequestFraming: { protocolVersion: V2, clientInfo: CLIENT_INFO, clientCapabilities: capabilities } } : {}),
+  ...(onInputRequest ? { onInputRequest } : {}),
+};
 try {
   if (spec.do === "plain") {
     const result = await client.callTool({ name: spec.tool, arguments: spec.arguments });
