@@ -223,6 +223,8 @@ class SendsMessages(ABC):
         if resumed is not None:  # the person was asked about a further call of the same turn, or by a task
             wait = wait if resumed.wait is None else resumed.wait
             reply = await self.answer(resumed.run_id, resumed.answer, wait, NO_DETAIL)
+            if not resumed.ask_next:
+                return approvals.waiting(self.shown(reply))
         else:
             reply = await self.answer(run_id, Answer(approve, reason), wait, NO_DETAIL)
         return await self.asking(reply.agent_id, reply, wait, NO_DETAIL)

@@ -38,6 +38,9 @@ class Resumed:
     run_id: str
     answer: Answer
     wait: float | None = None
+    ask_next: bool = True
+    """Whether the call asks the person about the turn's next waiting call itself (a task does not: its
+    tasks/get and tasks/result do, one question at a time)."""
 
 
 _GIVEN: ContextVar[Resumed | None] = ContextVar("letta_mcp_given_answer", default=None)
@@ -97,9 +100,12 @@ def denied_reason(answer: Answer) -> str:
     return answer.reason or "The user denied this tool call."
 
 
+NOT_WAITING = "is not waiting for an approval"
+
+
 def not_waiting(run_id: str) -> InvalidInput:
     return InvalidInput(
-        f"Run {run_id!r} is not waiting for an approval (it was answered already, or never asked): nothing was "
+        f"Run {run_id!r} {NOT_WAITING} (it was answered already, or never asked): nothing was "
         "sent. Call get_run to see where it stands."
     )
 
@@ -121,6 +127,7 @@ def waiting(reply: Reply) -> Reply:
 
 __all__ = [
     "ASKED_CHARS",
+    "NOT_WAITING",
     "Answer",
     "AskOnRetry",
     "Resumed",

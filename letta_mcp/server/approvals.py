@@ -138,8 +138,10 @@ async def ask_approval(ctx: Any, agent: str, approval: Approval, run_id: str) ->
         with anyio.fail_after(ASK_SECONDS):
             if task is None:
                 result = await ctx.elicit(approvals.question(agent, approval), schema=ApprovalForm)
-                return _answer(result.data if result.action == "accept" else None, result.action)
-            return await _ask_in_task(ctx, approvals.question(agent, approval), task)
+                # Bound to the call they were shown: a late answer never goes to a later call of the turn.
+                data = result.data if result.action == "accept" else None
+                return _answer(data, result.action, approval.request_id)
+            return await _ask_in_task(ctx, approvals.question(agent, approval), task, approval.request_id)
     except TimeoutError:
         return None
     except Exception:
@@ -148,7 +150,7 @@ async def ask_approval(ctx: Any, agent: str, approval: Approval, run_id: str) ->
         return None
 
 
-async def _ask_in_task(ctx: Any, message: str, task_id: str) -> Answer | None:
+async def _ask_in_task(ctx: Any, message: str, task_id: str, request_id: str) -> Answer | None:
     """`elicitation/create` naming the task it is for (2025-11-25 Tasks)."""
     params = ElicitRequestFormParams.model_validate(
         {
@@ -162,7 +164,7 @@ async def _ask_in_task(ctx: Any, message: str, task_id: str) -> Answer | None:
     form = _form(result)
     if result.action == "accept" and form is None:
         return None  # a form that is not the one asked: not an answer (the call stays waiting)
-    return _answer(form, result.action)
+    return _answer(form, result.action, request_id)
 
 
 def _form(result: ElicitResult) -> ApprovalForm | None:

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 from mcp.server.extension import Extension, MethodBinding
@@ -51,7 +51,7 @@ from mcp.types import (
 from mcp.types import Tool as MCPTool
 from pydantic import ConfigDict, Field
 
-from letta_mcp.core.approvals import Answer, Resumed, given
+from letta_mcp.core.approvals import NOT_WAITING, Answer, Resumed, given
 from letta_mcp.core.errors import redact
 from letta_mcp.core.models import Approval
 from letta_mcp.core.state import RequestState, request_state
@@ -71,6 +71,21 @@ from letta_mcp.toolsets.ask import ASK, PREFIX
 from letta_mcp.toolsets.messages import Messages
 
 logger = logging.getLogger(__name__)
+
+KEPT = 10_000
+"""How many answered runs and unanswered calls a process remembers (the oldest are forgotten first)."""
+
+Kept = TypeVar("Kept", dict[str, str], set[str])
+
+
+def _bounded(kept: Kept) -> Kept:
+    """`kept`, with room for one more: a long-lived server forgets its oldest entries."""
+    while len(kept) >= KEPT:
+        if isinstance(kept, dict):
+            kept.pop(next(iter(kept)))
+        else:
+            kept.pop()
+    return kept
 
 
 class Served(Protocol):
@@ -359,8 +374,9 @@ class Tasks(Extension):
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
         if answer is not None:
             answered = await self._answer(ctx, self._run_of(ref), answer)
-            if answered.is_error:
-                said = " ".join(getattr(c, "text", "") for c in answered.content)
+            said = " ".join(getattr(c, "text", "") for c in answered.content)
+            # A call answered already (another way, or by a repeated update) is no longer outstanding: ignored.
+            if answered.is_error and NOT_WAITING not in said:
                 raise MCPError(code=INVALID_PARAMS, message=said or "The answer was not passed on.")
         return {"resultType": "complete"}
 
@@ -445,13 +461,12 @@ class Tasks(Extension):
         try:
             with for_task(str(ref)):
                 said = await ask_approval(self._context(ctx), agent, self._shown(ctx, approval), run_id)
-            if said is None:
-                self._unanswered.add(key)
-            else:
-                await self._answer(ctx, run_id, said)
+            # Not answered, or the answer came too late (the call was answered another way): not asked again.
+            if said is None or (await self._answer(ctx, run_id, said)).is_error:
+                _bounded(self._unanswered).add(key)
         except Exception:
             logger.warning("could not ask the user about a task's waiting tool call", exc_info=True)
-            self._unanswered.add(key)
+            _bounded(self._unanswered).add(key)
         finally:
             self._asking.pop(key, None)
             event.set()
@@ -465,11 +480,11 @@ class Tasks(Extension):
         """Pass the person's answer on through respond_to_approval (its scope, checks and wording), bound to
         the call they were shown; it does not wait for the turn (the task is followed as before)."""
         arguments = {"run_id": run_id, "approve": answer.approve, "reason": answer.reason}
-        with given(Resumed(run_id, answer, wait=0)):
+        with given(Resumed(run_id, answer, wait=0, ask_next=False)):
             result = await self._call(ctx, "respond_to_approval", arguments)
         went_on = (result.structured_content or {}).get("run_id")
         if not result.is_error and went_on and went_on != run_id:
-            self._continued[run_id] = str(went_on)
+            _bounded(self._continued)[run_id] = str(went_on)
         return result
 
     def _context(self, ctx: Any) -> Context[Any]:

@@ -252,21 +252,24 @@ async def test_the_2026_tasks_extension_through_the_reference_client(
 class RawStdio:
     """letta-mcp over stdio, spoken to line by line (the SDK's client codecs do not take the extension's shapes)."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, elicitation: bool = False, **extra: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "letta_mcp"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=server_env(stack, PYTHONPATH=str(ROOT)),
+            env=server_env(stack, PYTHONPATH=str(ROOT), **extra),
             text=True,
         )
         self.ids = 0
+        self.elicitation = elicitation
 
     def ask(self, method: str, params: dict[str, Any] | None = None, tasks: bool = True) -> dict[str, Any]:
         assert self.proc.stdin is not None
         assert self.proc.stdout is not None
         capabilities: dict[str, Any] = {"extensions": {EXTENSION: {}}} if tasks else {}
+        if self.elicitation:
+            capabilities["elicitation"] = {"form": {}}
         meta = {
             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
             "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"},
@@ -356,3 +359,64 @@ async def test_the_2026_tasks_extension_over_stdio(stack: Stack, letta: Any, uid
         assert EXTENSION not in (capabilities.get("extensions") or {}), "and not the extension of a later version"
     finally:
         legacy.close()
+
+
+async def test_a_task_answer_is_taken_once_and_never_from_a_read_only_caller(
+    stack: Stack, letta: Any, uid: str
+) -> None:
+    """The extension's input flow line by line over stdio (REST: a process that never saw the task follows a
+    run Letta keeps): the form under the waiting call's key; a read-only caller's answer is refused; the
+    person's answer goes on once; the same answer again, now for a call no longer outstanding, is ignored."""
+    agent = await letta.agents.create(
+        name=f"{uid}-v2-ask",
+        model=stack.model,
+        embedding=stack.embedding,
+        memory_blocks=[{"label": "human", "value": "likes tea"}],
+    )
+    await letta.agents.tools.update_approval("memory_insert", agent_id=agent.id, body_requires_approval=True)
+    args = {"label": "human", "new_string": f"mark {uid}", "insert_line": -1}
+    message = f"keep it [[tool:memory_insert {json.dumps(args)}]]"
+
+    async def block() -> str:
+        return str((await letta.agents.blocks.retrieve("human", agent_id=agent.id)).value)
+
+    raw = RawStdio(stack, elicitation=True)
+    try:
+        task = raw.ask("tools/call", {"name": "send_message", "arguments": {"agent": agent.id, "message": message}})
+        task_id = task["result"]["taskId"]
+        for _ in range(60):
+            got = raw.ask("tasks/get", {"taskId": task_id})["result"]
+            if got["status"] != "working":
+                break
+            await anyio.sleep(0.5)
+        assert got["status"] == "input_required", got
+        [(key, asked)] = got["inputRequests"].items()
+        assert key.startswith("approval-call"), key
+        assert asked["method"] == "elicitation/create"
+        assert "memory_insert" in asked["params"]["message"]
+        allow = {key: {"action": "accept", "content": {"decision": "allow", "reason": ""}}}
+
+        reader = RawStdio(stack, elicitation=True, LETTA_MCP_READ_ONLY="true")
+        try:
+            refused = reader.ask("tasks/update", {"taskId": task_id, "inputResponses": allow})
+        finally:
+            reader.close()
+        assert "may not answer approvals" in refused.get("error", {}).get("message", ""), refused
+        assert f"mark {uid}" not in await block(), "a read-only caller's answer changes nothing"
+
+        deny = {key: {"action": "accept", "content": {"decision": "deny", "reason": "no"}}}
+        assert (
+            raw.ask("tasks/update", {"taskId": task_id, "inputResponses": deny})["result"]["resultType"] == "complete"
+        )
+        for _ in range(60):
+            got = raw.ask("tasks/get", {"taskId": task_id})["result"]
+            if got["status"] == "completed":
+                break
+            await anyio.sleep(0.5)
+        assert got["status"] == "completed", got
+        assert got["result"]["structuredContent"]["stop_reason"] != "requires_approval", got
+        again = raw.ask("tasks/update", {"taskId": task_id, "inputResponses": allow})
+        assert again["result"]["resultType"] == "complete", ("an answer for what no longer waits is ignored", again)
+        assert f"mark {uid}" not in await block(), "the denied call never ran, nor did the late allow"
+    finally:
+        raw.close()
