@@ -40,13 +40,3 @@ async def test_send_message_with_reasoning_tool_calls_and_usage(client: Any, let
     assert out["usage"]["total_tokens"] > 0
     block = await letta.agents.blocks.retrieve("human", agent_id=agent["id"])
     assert "likes tea" in block.value
-
-
-async def test_search_messages_on_a_self_hosted_server(client: Any, uid: str) -> None:
-    agent = await call(client, "create_agent", name=f"{uid}-search")
-    await call(client, "send_message", agent=agent["id"], message="the zebra password is striped")
-    await call(client, "send_message", agent=agent["id"], message="unrelated chatter")
-    found = await call(client, "search_messages", agent=agent["id"], query="zebra")
-    assert found["source"].startswith("conversation_search")
-    assert any("zebra password" in h["text"] for h in found["hits"])
-    assert not any("unrelated" in h["text"] for h in found["hits"])

@@ -42,6 +42,7 @@ SERVED = frozenset(
         "cancel_run",
         "respond_to_approval",
         "list_messages",
+        "search_messages",
         "list_blocks",
         "get_block",
         "update_block",

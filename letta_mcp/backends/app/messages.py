@@ -24,7 +24,16 @@ from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
 from letta_mcp.backends.shared import ARG_CHARS, RESULT_CHARS
 from letta_mcp.core.approvals import REFUSED_WAIT, STOPPED, Answer, check_answered, denied_reason, not_waiting, waiting
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
-from letta_mcp.core.models import Approval, Detail, Message, MessageList, Reply, clip
+from letta_mcp.core.models import (
+    Approval,
+    Detail,
+    Message,
+    MessageList,
+    MessageSearch,
+    Reply,
+    SearchHit,
+    clip,
+)
 from letta_mcp.core.progress import Progress
 from letta_mcp.toolsets.messages import Messages, Role
 
@@ -65,6 +74,11 @@ def asked(turn: Turn) -> Approval | None:
     body = turn.approval
     wanted = clip(json.dumps(body.get("input") or {}, ensure_ascii=False), ARG_CHARS)
     return Approval(tool=str(body.get("tool_name") or "a tool"), arguments=wanted, request_id=turn.approval_id)
+
+
+SEARCH_THREADS = 20
+SEARCH_MESSAGES = 500
+"""search_messages on the App Server reads at most this many conversations, and messages of each."""
 
 
 def to_message(m: dict[str, Any]) -> Message:
@@ -250,6 +264,32 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
 
     async def run_owner(self, run_id: str) -> str:
         return (await self._turn(run_id)).agent_id
+
+    async def search_messages(self, agent: str, query: str, limit: int = 10) -> MessageSearch:
+        """The App Server has no search frame: the agent's conversations are read newest first (up to
+        `SEARCH_THREADS` of them, the newest `SEARCH_MESSAGES` messages of each) and a message matches when
+        every word of the query is in its text, whatever the case."""
+        agent_id = await self.resolve_agent(agent)
+        words = [w.casefold() for w in query.split()]
+        threads = [await self.thread(agent_id, None, start=False)]
+        listed = (await self.socket.request("conversation_list", query={"agent_id": agent_id})).get("conversations")
+        newest = sorted(listed or [], key=lambda c: str(c.get("created_at") or ""), reverse=True)
+        threads += [str(c["id"]) for c in newest if c.get("id") and str(c["id"]) not in threads]
+        hits: list[Message] = []
+        for thread in threads[:SEARCH_THREADS]:
+            try:
+                page = await self.messages_in(agent_id, thread, "newest_first", set(), SEARCH_MESSAGES, None)
+            except AppServerError:
+                continue  # a conversation gone meanwhile
+            folded = ((m, m.text.casefold()) for m in page.messages if m.type != "system" and m.text)
+            hits += [m for m, text in folded if all(w in text for w in words)]
+        hits.sort(key=lambda m: str(m.date or ""), reverse=True)
+        return MessageSearch(
+            agent_id=agent_id,
+            query=query,
+            hits=[SearchHit(role=m.type, date=m.date, text=m.text) for m in hits[:limit]],
+            source=f"app server history (newest {SEARCH_MESSAGES} messages of up to {SEARCH_THREADS} conversations)",
+        )
 
     async def messages_in(
         self, agent_id: str, thread: str | None, order: Order, wanted: set[Role], limit: int, cursor: str | None

@@ -174,3 +174,30 @@ async def test_send_message_when_the_model_fails(target: Target, uid: str) -> No
     assert not [t for t in _said(await target.read.messages(agent["id"], thread), "assistant") if "break" in t]
     after = await call(target.mcp, "send_message", agent=agent["id"], message="and now?", conversation=thread)
     assert after["reply"] == "echo: and now?", "a failed turn leaves the conversation usable"
+
+
+async def test_search_messages_finds_what_was_said_and_nothing_else(target: Target, uid: str) -> None:
+    """Same arguments and result shape on both backends: REST (self-hosted) through the agent's own
+    conversation_search, the App Server by reading its conversations (every word of the query, any case)."""
+    agent = await call(target.mcp, "create_agent", name=f"{uid}-search")
+    await call(target.mcp, "send_message", agent=agent["id"], message="the zebra password is striped")
+    await call(target.mcp, "send_message", agent=agent["id"], message="unrelated chatter")
+    other = await call(target.mcp, "create_conversation", agent=agent["id"])
+    await call(
+        target.mcp, "send_message", agent=agent["id"], message="a Zebra in the side room", conversation=other["id"]
+    )
+    found = await call(target.mcp, "search_messages", agent=agent["id"], query="zebra")
+    assert found["agent_id"] == agent["id"]
+    assert found["query"] == "zebra"
+    assert found["source"].startswith("conversation_search" if target.kind == "rest" else "app server history")
+    texts = [h["text"] for h in found["hits"]]
+    assert any("zebra password" in t for t in texts), found
+    assert not any("unrelated" in t for t in texts), found
+    if target.kind == "app":
+        assert any("side room" in t for t in texts), ("every conversation is read", found)
+        dates = [h["date"] for h in found["hits"]]
+        assert dates == sorted(dates, reverse=True), "newest first"
+    few = await call(target.mcp, "search_messages", agent=agent["id"], query="zebra", limit=1)
+    assert len(few["hits"]) == 1
+    missing = await call_error(target.mcp, "search_messages", agent=f"{uid}-nobody", query="zebra")
+    assert "No agent named" in missing
