@@ -326,3 +326,72 @@ async def test_claude_code_speaks_2026_07_28_and_calls_send_message_without_a_ta
     assert answers[calls[0]["id"]]["result"]["resultType"] == "complete"
     assert len(results) == 1, results
     assert "echo: hello" in json.dumps(results[0]), "the reply reached Claude Code's model"
+
+
+async def test_claude_code_asks_its_user_about_a_letta_tool_call_and_the_answer_goes_on(
+    tools: Path, stack: Stack, letta: Any, uid: str, tmp_path: Path
+) -> None:
+    """README (Approvals): the pinned Claude Code, whose model calls send_message for an agent whose tool needs
+    approval, shows its user the form (here its `Elicitation` hook answers, as a person would in the dialog),
+    and the same call goes on to the reply with the call run. The message reaches the agent once."""
+    from tests.stack.fake_anthropic import fake_anthropic
+
+    agent = await letta.agents.create(
+        name=f"{uid}-cc-ask",
+        model=stack.model,
+        embedding=stack.embedding,
+        memory_blocks=[{"label": "human", "value": "likes tea"}],
+    )
+    await letta.agents.tools.update_approval("memory_insert", agent_id=agent.id, body_requires_approval=True)
+    args = {"label": "human", "new_string": f"mark {uid}", "insert_line": -1}
+    message = f"keep it [[tool:memory_insert {json.dumps(args)}]]"
+    asked = tmp_path / "asked.jsonl"
+    hook = tmp_path / "answer.sh"
+    answer = {"hookSpecificOutput": {"hookEventName": "Elicitation", "action": "accept"}}
+    answer["hookSpecificOutput"]["content"] = {"decision": "allow", "reason": "fine by me"}
+    hook.write_text(f"#!/usr/bin/env bash\ncat >> {asked}\necho >> {asked}\necho {shlex.quote(json.dumps(answer))}\n")
+    hook.chmod(0o755)
+    claude = str(tools / "node_modules" / ".bin" / "claude")
+    home = tempfile.mkdtemp(prefix="claude-home-")
+    (Path(home) / ".claude").mkdir()
+    hooks = {"hooks": {"Elicitation": [{"hooks": [{"type": "command", "command": str(hook)}]}]}}
+    (Path(home) / ".claude" / "settings.json").write_text(json.dumps(hooks))
+    with fake_anthropic() as fake:
+        env = node_env(tools, HOME=home, ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_API_KEY="sk-ant-fake-0123456789")
+        command = str(ROOT / ".venv" / "bin" / "letta-mcp")
+        entry = {"type": "stdio", "command": command, "env": server_env(stack), "alwaysLoad": True}
+        added = run([claude, "mcp", "add-json", "letta", json.dumps(entry)], env, home)
+        assert added.returncode == 0, added.stderr
+        arguments = {"agent": agent.id, "message": message, "wait_seconds": 30}
+        done = run(
+            [
+                claude,
+                "-p",
+                f"call: mcp__letta__send_message {json.dumps(arguments)}",
+                "--allowedTools",
+                "mcp__letta__send_message",
+            ],
+            env,
+            home,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+        results = [
+            block
+            for body in fake.requests
+            for m in body["messages"]
+            if isinstance(m["content"], list)
+            for block in m["content"]
+            if block.get("type") == "tool_result"
+        ]
+    questions = [json.loads(line) for line in asked.read_text().splitlines() if line.strip()] if asked.exists() else []
+    assert len(questions) == 1, (questions, done.stdout[-2000:])
+    assert "memory_insert" in json.dumps(questions[0]), questions
+    block = await letta.agents.blocks.retrieve("human", agent_id=agent.id)
+    assert f"mark {uid}" in block.value, "the allowed call ran"
+    assert len(results) == 1, results
+    assert "requires_approval" not in json.dumps(results[0]), results[0]
+    users = [
+        m for m in (await letta.agents.messages.list(agent.id, limit=50)).items if m.message_type == "user_message"
+    ]
+    assert len(users) == 1, "the message was sent once"
