@@ -135,6 +135,13 @@ class Settings(BaseSettings):
     workers: int = Field(
         1, ge=1, le=64, validation_alias=_env("LETTA_MCP_WORKERS"), description="HTTP worker processes."
     )
+    http_sessions: bool = Field(
+        False,
+        validation_alias=_env("LETTA_MCP_HTTP_SESSIONS"),
+        description="HTTP: keep a session for each protocol 2025-11-25 client (Mcp-Session-Id), so its user can "
+        "be asked during a call (elicitation); such a client must then reach the same process (one worker; "
+        "sticky sessions across replicas). 2026-07-28 clients are stateless either way.",
+    )
     max_request_bytes: int = Field(
         4 * 1024 * 1024,
         ge=1024,

@@ -42,7 +42,8 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def create_app(server: LettaServer, settings: Settings) -> ASGIApp:
-    """The ASGI app: MCP at /mcp (stateless, so replicas need no sticky sessions), plus probes."""
+    """The ASGI app: MCP at /mcp (stateless, so replicas need no sticky sessions, unless LETTA_MCP_HTTP_SESSIONS
+    keeps sessions for 2025-11-25 clients), plus probes."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -59,7 +60,7 @@ def create_app(server: LettaServer, settings: Settings) -> ASGIApp:
 
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
-        stateless_http=True,
+        stateless_http=not settings.http_sessions,
         json_response=False,
         transport_security=transport_security(settings),
         host=settings.host,
@@ -117,6 +118,11 @@ def check_http_settings(settings: Settings) -> None:
         raise AuthConfigError(
             "callers' own Letta keys (LETTA_MCP_AUTH=passthrough, a token's letta_api_key) need Letta's REST API: "
             "the App Server backend keeps one connection, with LETTA_API_KEY as its token"
+        )
+    if settings.http_sessions and settings.workers > 1:
+        raise AuthConfigError(
+            "LETTA_MCP_HTTP_SESSIONS keeps each client session in one process: serve it with one worker "
+            "(and sticky sessions across replicas)"
         )
     if settings.conversation == "per-session":
         raise AuthConfigError(

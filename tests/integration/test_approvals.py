@@ -25,12 +25,14 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.parametrize(
-    ("transport", "mode"), [("stdio", "legacy"), ("stdio", "auto"), ("http", "legacy"), ("http", "auto")]
+    ("transport", "mode"),
+    [("stdio", "legacy"), ("stdio", "auto"), ("http", "legacy"), ("http", "auto"), ("http-sessions", "legacy")],
 )
 async def test_over_a_real_transport(stack: Any, uid: str, transport: str, mode: str) -> None:
     """letta-mcp as a subprocess. 2025-11-25 (legacy): over stdio the form reaches the person with
     elicitation/create; stateless HTTP keeps no session to carry a request back to the client, so there the
-    reply says what waits and respond_to_approval passes the answer on. 2026-07-28 (auto): the form rides the
+    reply says what waits and respond_to_approval passes the answer on; with LETTA_MCP_HTTP_SESSIONS the
+    form goes on the call's own response stream, as over stdio. 2026-07-28 (auto): the form rides the
     call's input_required round and the client's retry, on both transports."""
     from letta_client import AsyncLetta
 
@@ -41,13 +43,16 @@ async def test_over_a_real_transport(stack: Any, uid: str, transport: str, mode:
     asked: Asked = []
     try:
         with contextlib.ExitStack() as running:
+            sessions = {"LETTA_MCP_HTTP_SESSIONS": "true"} if transport == "http-sessions" else {}
             target: Any = (
-                stdio_params(stack) if transport == "stdio" else running.enter_context(http_server(stack)) + "/mcp"
+                stdio_params(stack)
+                if transport == "stdio"
+                else running.enter_context(http_server(stack, **sessions)) + "/mcp"
             )
             async with Client(target, mode=mode, elicitation_callback=person("allow", asked)) as client:
                 agent_id = await side.agent(client, uid)
                 out = await call(client, "send_message", agent=agent_id, message=side.message(uid))
-                if transport == "stdio" or mode == "auto":
+                if transport != "http" or mode == "auto":
                     assert len(asked) == 1, (asked, out)
                     assert out["stop_reason"] != "requires_approval", out
                 else:

@@ -140,6 +140,7 @@ def test_http_beyond_loopback_is_refused_without_auth() -> None:
     [
         (("--base-url", "ws://127.0.0.1:9", "--auth", "passthrough"), "callers' own Letta keys"),
         (("--conversation", "per-session"), "per-session needs a client session that lasts"),
+        (("--http-sessions", "--workers", "2"), "keeps each client session in one process"),
     ],
 )
 def test_http_settings_that_cannot_work_are_refused_at_start(args: tuple[str, ...], said: str) -> None:
