@@ -34,6 +34,7 @@ SERVED = [
     "cancel_run",
     "respond_to_approval",
     "list_messages",
+    "search_messages",
     "list_blocks",
     "get_block",
     "update_block",

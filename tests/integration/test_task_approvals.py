@@ -112,9 +112,8 @@ DENY = {"decision": "deny", "reason": "not that one"}
     [
         ("legacy", "stdio", [ALLOW, DENY]),
         ("v2", "http", [DENY, ALLOW]),
-        ("v2", "http", ["cancel"]),
     ],
-    ids=["2025-11-25-stdio-two-calls", "2026-07-28-http-two-calls", "2026-07-28-http-dismissed"],
+    ids=["2025-11-25-stdio-two-calls", "2026-07-28-http-two-calls"],
 )
 async def test_a_task_that_waits_for_approval_asks_the_person_and_goes_on(
     tools: Path,  # noqa: F811 — the fixture
