@@ -268,6 +268,31 @@ async def test_claude_code_finds_letta_tools_by_search_and_keeps_ask_tools_in_vi
         assert {"mcp__letta__list_agents", "mcp__letta__send_message", ask} <= sent, sorted(sent)
 
 
+def _claude_sends_message(
+    claude: str, env: dict[str, str], home: str, command: str, stack: Stack, arguments: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """Add letta-mcp (`command`, over stdio) to Claude Code and have its model call send_message once."""
+    entry = {"type": "stdio", "command": command, "env": server_env(stack), "alwaysLoad": True}
+    added = run([claude, "mcp", "add-json", "letta", json.dumps(entry)], env, home)
+    assert added.returncode == 0, added.stderr
+    prompt = f"call: mcp__letta__send_message {json.dumps(arguments)}"
+    done = run([claude, "-p", prompt, "--allowedTools", "mcp__letta__send_message"], env, home, timeout=180)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+def _tool_results(fake: Any) -> list[dict[str, Any]]:
+    """The tool results Claude Code showed the (fake) model."""
+    return [
+        block
+        for body in fake.requests
+        for message in body["messages"]
+        if isinstance(message["content"], list)
+        for block in message["content"]
+        if block.get("type") == "tool_result"
+    ]
+
+
 async def test_claude_code_speaks_2026_07_28_and_calls_send_message_without_a_task(
     tools: Path, stack: Stack, letta: Any, uid: str, tmp_path: Path
 ) -> None:
@@ -289,31 +314,9 @@ async def test_claude_code_speaks_2026_07_28_and_calls_send_message_without_a_ta
     home = tempfile.mkdtemp(prefix="claude-home-")
     with fake_anthropic() as fake:
         env = node_env(tools, HOME=home, ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_API_KEY="sk-ant-fake-0123456789")
-        entry = {"type": "stdio", "command": str(wrapper), "env": server_env(stack), "alwaysLoad": True}
-        added = run([claude, "mcp", "add-json", "letta", json.dumps(entry)], env, home)
-        assert added.returncode == 0, added.stderr
         arguments = {"agent": agent.id, "message": "hello", "wait_seconds": 30}
-        done = run(
-            [
-                claude,
-                "-p",
-                f"call: mcp__letta__send_message {json.dumps(arguments)}",
-                "--allowedTools",
-                "mcp__letta__send_message",
-            ],
-            env,
-            home,
-            timeout=180,
-        )
-        assert done.returncode == 0, done.stderr + done.stdout
-        results = [
-            block
-            for body in fake.requests
-            for message in body["messages"]
-            if isinstance(message["content"], list)
-            for block in message["content"]
-            if block.get("type") == "tool_result"
-        ]
+        _claude_sends_message(claude, env, home, str(wrapper), stack, arguments)
+        results = _tool_results(fake)
     requests = [json.loads(line) for line in heard.read_text().splitlines() if line.strip()]
     answers = {a.get("id"): a for a in (json.loads(line) for line in said.read_text().splitlines() if line.strip())}
     discover = next(r for r in requests if r.get("method") == "server/discover")
@@ -358,32 +361,10 @@ async def test_claude_code_asks_its_user_about_a_letta_tool_call_and_the_answer_
     (Path(home) / ".claude" / "settings.json").write_text(json.dumps(hooks))
     with fake_anthropic() as fake:
         env = node_env(tools, HOME=home, ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_API_KEY="sk-ant-fake-0123456789")
-        command = str(ROOT / ".venv" / "bin" / "letta-mcp")
-        entry = {"type": "stdio", "command": command, "env": server_env(stack), "alwaysLoad": True}
-        added = run([claude, "mcp", "add-json", "letta", json.dumps(entry)], env, home)
-        assert added.returncode == 0, added.stderr
         arguments = {"agent": agent.id, "message": message, "wait_seconds": 30}
-        done = run(
-            [
-                claude,
-                "-p",
-                f"call: mcp__letta__send_message {json.dumps(arguments)}",
-                "--allowedTools",
-                "mcp__letta__send_message",
-            ],
-            env,
-            home,
-            timeout=180,
-        )
-        assert done.returncode == 0, done.stderr + done.stdout
-        results = [
-            block
-            for body in fake.requests
-            for m in body["messages"]
-            if isinstance(m["content"], list)
-            for block in m["content"]
-            if block.get("type") == "tool_result"
-        ]
+        command = str(ROOT / ".venv" / "bin" / "letta-mcp")
+        done = _claude_sends_message(claude, env, home, command, stack, arguments)
+        results = _tool_results(fake)
     questions = [json.loads(line) for line in asked.read_text().splitlines() if line.strip()] if asked.exists() else []
     assert len(questions) == 1, (questions, done.stdout[-2000:])
     assert "memory_insert" in json.dumps(questions[0]), questions
