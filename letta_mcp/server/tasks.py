@@ -272,7 +272,7 @@ class Tasks(Extension):
         """A run that paused for approval → the run its turn went on in once answered here (Letta's REST API
         takes the answer as a new run; the App Server keeps one turn)."""
         self._asking: dict[str, anyio.Event] = {}
-        """2025-11-25: the waiting calls being asked about now (one question per call and client session)."""
+        """2025-11-25: the waiting calls being asked about now (one question per call and caller)."""
         self._unanswered: set[str] = set()
         """2025-11-25: calls the person was asked about and did not answer: not asked again by this task."""
 
