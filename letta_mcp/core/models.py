@@ -243,11 +243,19 @@ class BlockEdit(Out):
     preview: str = Field(description="The edited region of the block after the change.")
 
 
+class FileChange(Out):
+    path: str
+    added: int = Field(description="Lines added.")
+    removed: int = Field(description="Lines removed.")
+    diff: str = Field(description="The changed lines ('+' added, '-' removed, '@@' a new place), cut to fit.")
+
+
 class Commit(Out):
     sha: str
     message: str
     date: str | None = None
     author: str | None = None
+    changes: list[FileChange] | None = Field(None, description="What the commit changed, file by file.")
 
 
 class MemoryHistory(Out):

@@ -31,6 +31,8 @@ CATALOG = {
         "attach_block",
         "detach_block",
         "memory_history",
+        "restore_block",
+        "delete_block",
     ],
     "archival": ["insert_archival", "search_archival", "delete_archival"],
     "tools": ["list_tools", "create_tool", "attach_tool", "detach_tool"],
@@ -58,7 +60,7 @@ CATALOG = {
 }
 
 
-APP_ONLY = {"memory_history"}
+APP_ONLY = {"memory_history", "restore_block", "delete_block"}
 """Tools only the App Server backend serves (these tests run the REST one)."""
 
 

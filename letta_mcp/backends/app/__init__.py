@@ -48,6 +48,8 @@ SERVED = frozenset(
         "update_block",
         "edit_block",
         "memory_history",
+        "restore_block",
+        "delete_block",
         "list_conversations",
         "create_conversation",
         "fork_conversation",
