@@ -327,6 +327,13 @@ class ConversationInfo(Out):
     last_message_at: str | None = None
 
 
+class Compaction(Out):
+    conversation: str = Field(description="The conversation compacted ('default': the agent's default thread).")
+    messages_before: int = Field(description="Messages in context before.")
+    messages_after: int = Field(description="Messages in context after.")
+    summary: str = Field(description="The summary that now stands for the older messages.")
+
+
 class ConversationList(Page):
     items_field: ClassVar[str] = "conversations"
     conversations: list[ConversationInfo]

@@ -37,7 +37,13 @@ CATALOG = {
     "archival": ["insert_archival", "search_archival", "delete_archival"],
     "tools": ["list_tools", "create_tool", "attach_tool", "detach_tool"],
     "ask": [],
-    "conversations": ["list_conversations", "create_conversation", "fork_conversation"],
+    "conversations": [
+        "list_conversations",
+        "create_conversation",
+        "fork_conversation",
+        "update_conversation",
+        "compact_conversation",
+    ],
     "files": [
         "list_folders",
         "create_folder",

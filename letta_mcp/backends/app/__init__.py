@@ -53,6 +53,8 @@ SERVED = frozenset(
         "list_conversations",
         "create_conversation",
         "fork_conversation",
+        "update_conversation",
+        "compact_conversation",
         "ask",
     }
 )
