@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -189,6 +190,39 @@ async def test_a_memory_change_the_app_server_pushes_reaches_subscribers(app_sta
         with anyio.fail_after(10):
             await notified.wait()
         assert (await client.read_resource(uri)).contents[0].text == "pushed"
+
+
+def _memory_file(app_stack: AppStack, agent_id: str, name: str) -> Path:
+    """Where the App Server keeps one of an agent's memory files on disk."""
+    return next(p for p in Path(app_stack.home).rglob(name) if f"{agent_id}/memory" in str(p))
+
+
+async def test_the_agents_own_memory_edit_reaches_subscribers(app_stack: AppStack, uid: str) -> None:
+    updates: list[str] = []
+    notified = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        params = getattr(getattr(message, "root", message), "params", None)
+        if params is not None and hasattr(params, "uri"):
+            updates.append(str(params.uri))
+            if any(u.endswith("/blocks/human") for u in updates):
+                notified.set()
+
+    server = create_server(app_settings(app_stack))
+    async with Client(server, mode="legacy", message_handler=on_message) as client:
+        agent = await _agent(client, uid)
+        uri = f"letta://agents/{agent['id']}/blocks/human"
+        await client.subscribe_resource(uri)
+        # The agent edits its own memory file (Letta Code runs edits in its memory directory unasked).
+        memory_file = _memory_file(app_stack, agent["id"], "human.md")
+        edit = {"file_path": str(memory_file), "old_string": "likes tea", "new_string": "likes coffee"}
+        thread = (await call(client, "create_conversation", agent=agent["id"]))["id"]
+        message = f"remember [[tool:Edit {json.dumps(edit)}]]"
+        out = await call(client, "send_message", agent=agent["id"], message=message, conversation=thread)
+        assert out["status"] == "completed", out
+        with anyio.fail_after(10):
+            await notified.wait()
+        assert (await client.read_resource(uri)).contents[0].text == "likes coffee"
 
 
 async def test_the_socket_dropping_mid_call(app_stack: AppStack, uid: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app.memfs import label_of
 from letta_mcp.backends.app.socket import AppSocket, http_url
-from letta_mcp.backends.app.turns import Turns
+from letta_mcp.backends.app.turns import Turns, key_of
 from letta_mcp.backends.shared import Cached, Implementations
 from letta_mcp.core.callers import Caller
 from letta_mcp.core.config import Settings, shown_url
@@ -139,6 +139,9 @@ class AppBackend:
 
                 self._spawn(recover_all, self.socket, lost)
             return
+        if frame.get("type") == "turn_finished" and self.on_memory_changed:
+            await self._turn_edited_memory(frame)
+            return
         if frame.get("type") != "memory_updated" or not self.on_memory_changed:
             return
         if workspace.shared(self.settings):
@@ -152,6 +155,18 @@ class AppBackend:
         for agent_id in agents:
             uris.append(agent_uri(agent_id))
             uris += [agent_block_uri(agent_id, label_of(p)) for p in frame.get("affected_paths") or [] if p != "*"]
+        for callback in self.on_memory_changed:
+            await callback(uris)
+
+    async def _turn_edited_memory(self, frame: dict[str, Any]) -> None:
+        """The agent's own memory edits in a turn this process followed: here the agent is known, so its
+        block URIs are told (to the sessions that subscribed to them, which had to be able to read them)."""
+        key = key_of(frame)
+        turn = self.turns.current(key) if key else None
+        edited = turn.memory_edits() if turn is not None else []
+        if turn is None or not edited:
+            return
+        uris = [agent_uri(turn.agent_id), *(agent_block_uri(turn.agent_id, label_of(p)) for p in edited)]
         for callback in self.on_memory_changed:
             await callback(uris)
 

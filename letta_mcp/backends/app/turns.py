@@ -9,6 +9,7 @@ message, as long as it runs.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import OrderedDict
@@ -22,6 +23,8 @@ from letta_mcp.core.models import Detail, Reply, RunStatus, ToolStep, Usage, cli
 
 KEEP = 200
 """Finished turns kept for get_run."""
+FILE_EDITS = frozenset({"Edit", "Write", "MultiEdit"})
+"""Letta Code's tools that change a file (an agent edits its memory files with them)."""
 _REMINDER_START = "<system-reminder>"
 _REMINDER_END = "</system-reminder>"
 
@@ -178,6 +181,22 @@ class Turn:
         self.approval = None
         self.finished.set()
 
+    def memory_edits(self) -> list[str]:
+        """The memory files the agent itself changed in this turn, relative to its memory directory: file
+        edits (Edit, Write, MultiEdit) under `…/<agent id>/memory/` that succeeded."""
+        marker = f"{self.agent_id}/memory/"
+        changed: list[str] = []
+        for step in self.steps.values():
+            if step.kind != "tool_call" or step.tool not in FILE_EDITS or step.status == "error":
+                continue
+            try:
+                path = str(json.loads(step.arguments or "{}").get("file_path") or "")
+            except ValueError:
+                continue
+            if marker in path and path not in changed:
+                changed.append(path.split(marker, 1)[1])
+        return changed
+
     def news(self) -> list[str]:
         """Progress messages for the steps not reported yet."""
         out = []
@@ -259,6 +278,10 @@ class Turns:
 
     def get(self, handle: str) -> Turn | None:
         return self._by_handle.get(handle)
+
+    def current(self, key: Key) -> Turn | None:
+        """The latest turn this process started in a runtime, finished or not."""
+        return self._active.get(key)
 
     def running(self) -> list[Turn]:
         return [t for t in self._active.values() if not t.finished.is_set()]
