@@ -1,0 +1,161 @@
+"""The memory view (an MCP App) end to end: headless Chromium shows a small host page built on the reference
+host bridge (`@modelcontextprotocol/ext-apps` AppBridge), connected over HTTP to a real letta-mcp on the
+real Letta. The view lists the agent's blocks, an edit saved in it is in Letta, an edit that meets a change
+made elsewhere is reported (and Letta keeps the other change), and a read-only token's view offers no Save.
+
+With LETTA_MCP_SCREENSHOT=1 the screenshots are written where the README shows them (docs/); otherwise to
+the run's temp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.app_host import Browser, HostSite, browser, bundle_host
+from tests.conftest import IN_CI
+from tests.stack.letta_stack import Stack, StackError, ensure_chromium, ensure_node_tools
+from tests.subprocess_server import ROOT, http_server
+
+pytestmark = pytest.mark.anyio
+
+ADMIN = "view-admin-token-0123456789abcdef"
+READER = "view-reader-token-0123456789abcdef"
+SHOTS = ROOT / "docs" if os.environ.get("LETTA_MCP_SCREENSHOT") == "1" else Path(tempfile.gettempdir())
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[tuple[Path, str]]:
+    try:
+        tools, chromium = ensure_node_tools(), ensure_chromium()
+    except (StackError, OSError) as exc:
+        if IN_CI:
+            pytest.fail(f"Chromium or the pinned Node tools could not be installed: {exc}")
+        pytest.skip(f"Chromium or the pinned Node tools could not be installed: {exc}")
+    yield tools, chromium
+
+
+def _open(b: Browser, site: HostSite, caller: str, agent: str, theme: str = "light") -> None:
+    query = urllib.parse.urlencode({"mcp": f"/mcp/{caller}", "agent": agent, "theme": theme})
+    b.do("open", url=f"{site.url}?{query}", colorScheme=theme, viewport={"width": 760, "height": 720})
+    b.do("wait", frame=True, selector="li.block")
+
+
+def _block(label: str) -> str:
+    return f'li.block[data-label="{label}"]'
+
+
+async def _value(letta: Any, agent_id: str, label: str) -> str:
+    return str((await letta.agents.blocks.retrieve(label, agent_id=agent_id)).value)
+
+
+async def test_the_memory_view_in_a_browser(stack: Stack, letta: Any, uid: str, chrome: tuple[Path, str]) -> None:
+    tools, chromium = chrome
+    started = time.monotonic()
+    agent = await letta.agents.create(
+        name=f"{uid}-viewed",
+        model=stack.model,
+        embedding=stack.embedding,
+        memory_blocks=[
+            {
+                "label": "human",
+                "value": "Name: Ada.\nPrefers short answers <b>no markup</b>.",
+                "description": "What I know about the user.",
+                "limit": 2000,
+            },
+            {"label": "persona", "value": "I am a careful assistant.", "description": "Who I am.", "limit": 1000},
+            {"label": "policies", "value": "Never delete data.", "description": "Rules.", "read_only": True},
+        ],
+    )
+    team = await letta.blocks.create(label="team", value="Shared notes of the team.", description="Shared.")
+    peer = await letta.agents.create(name=f"{uid}-peer", model=stack.model, embedding=stack.embedding)
+    for holder in (agent.id, peer.id):
+        await letta.agents.blocks.attach(team.id, agent_id=holder)
+    await letta.agents.passages.create(agent.id, text="Ada's cat is called Pixel.")
+    tokens = [
+        {"name": "admin", "token": ADMIN},
+        {"name": "reader", "token": READER, "read_only": True},
+    ]
+    out = Path(tempfile.mkdtemp(prefix="letta-mcp-view-"))
+    script = bundle_host(tools, out)
+    with (
+        http_server(stack, LETTA_MCP_AUTH="token", LETTA_MCP_TOKENS=json.dumps(tokens)) as base,
+        browser(tools, chromium) as b,
+    ):
+        site = HostSite(base + "/mcp", {"admin": ADMIN, "reader": READER}, script)
+        try:
+            _open(b, site, "admin", agent.id)
+            state = json.loads(b.host_state())
+            assert (state["tool"], state["uri"]) == ("list_blocks", "ui://letta/memory.html")
+
+            # The blocks, with what each is for, its size against its limit, read-only and shared.
+            b.do("wait", frame=True, selector=f"{_block('team')} .badge.shared")
+            labels = b.do("texts", frame=True, selector="li.block .label")
+            assert sorted(labels) == ["human", "persona", "policies", "team"]
+            assert b.do("texts", frame=True, selector=f"{_block('human')} .desc") == ["What I know about the user."]
+            assert b.do("texts", frame=True, selector=f"{_block('policies')} .badge.ro") == ["read-only"]
+            assert b.do("texts", frame=True, selector=f"{_block('team')} .badge.shared") == ["shared · 2 agents"]
+            size = b.do("texts", frame=True, selector=f"{_block('human')} .size")[0]
+            assert size.endswith(" / 2,000")
+            b.do("wait", frame=True, selector=f"{_block('human')} .row")
+
+            # Open a block: its value is text, never markup.
+            b.do("click", frame=True, selector=f"{_block('human')} .row")
+            b.do("wait", frame=True, selector=f"{_block('human')} textarea")
+            assert b.do("count", frame=True, selector="li.block b") == 0
+            b.do("screenshot", path=str(SHOTS / "memory-view.png"), selector="#app")
+
+            # An edit saved in the view is in Letta afterwards.
+            edited = "Name: Ada Lovelace.\nPrefers short answers."
+            b.do("fill", frame=True, selector=f"{_block('human')} textarea", value=edited)
+            b.do("click", frame=True, selector=f"{_block('human')} [data-action=save]")
+            b.do("wait", frame=True, selector=f"{_block('human')} [data-role=ok]")
+            assert await _value(letta, agent.id, "human") == edited
+
+            # A change made elsewhere meanwhile: the view's save is refused and says so; Letta keeps the change.
+            elsewhere = "Name: Ada Lovelace.\nPrefers detailed answers (the agent changed this)."
+            await letta.agents.blocks.update("human", agent_id=agent.id, value=elsewhere)
+            b.do("fill", frame=True, selector=f"{_block('human')} textarea", value="Name: Ada.")
+            b.do("click", frame=True, selector=f"{_block('human')} [data-action=save]")
+            b.do("wait", frame=True, selector=f"{_block('human')} [data-role=conflict]")
+            assert await _value(letta, agent.id, "human") == elsewhere
+            b.do("click", frame=True, selector=f"{_block('human')} [data-action=show-current]")
+            b.do("wait", frame=True, selector=f"{_block('human')} [data-role=current]")
+            assert b.do("texts", frame=True, selector=f"{_block('human')} [data-role=current]") == [elsewhere]
+
+            # A read-only block offers no Save.
+            b.do("click", frame=True, selector=f"{_block('policies')} .row")
+            b.do("wait", frame=True, selector=f"{_block('policies')} [data-role=readonly]")
+            assert b.do("count", frame=True, selector=f"{_block('policies')} [data-action=save]") == 0
+
+            # Archival memory, where the backend has it.
+            b.do("fill", frame=True, selector="input[type=search]", value="cat")
+            b.do("click", frame=True, selector="form.search button")
+            b.do("wait", frame=True, selector="ol.hits li", text="Pixel")
+
+            # A read-only token's view lists the same blocks and offers no Save anywhere.
+            _open(b, site, "reader", agent.id, theme="dark")
+            b.do("click", frame=True, selector=f"{_block('human')} .row")
+            b.do("wait", frame=True, selector=f"{_block('human')} [data-role=readonly]")
+            assert b.do("count", frame=True, selector="[data-action=save]") == 0
+            assert b.do("attribute", frame=True, selector=f"{_block('human')} textarea", name="readonly") is not None
+            b.do("screenshot", path=str(SHOTS / "memory-view-dark.png"), selector="#app")
+
+            # Nothing but the host page's own requests: the view fetched nothing (its CSP forbids it).
+            log = b.do("log")
+            assert [r for r in log["requests"] if r["frame"] == "app"] == []
+            assert {urllib.parse.urlsplit(r["url"]).netloc for r in log["requests"]} == {
+                urllib.parse.urlsplit(site.url).netloc
+            }
+            assert log["problems"] == []
+        finally:
+            site.close()
+    print(f"\n[memory view] e2e took {time.monotonic() - started:.1f} s; screenshots in {SHOTS}")
