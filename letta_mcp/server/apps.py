@@ -25,6 +25,7 @@ from mcp.types import Tool as MCPTool
 VIEW_URI = "ui://letta/memory.html"
 BOUND_TOOL = "list_blocks"
 VIEW_TOOLS = (
+    "get_agent",
     "list_blocks",
     "get_block",
     "edit_block",

@@ -20,8 +20,14 @@ from typing import Any
 
 import pytest
 
+from mcp import Client
+
+from letta_mcp.server import create_server
+from tests.app_client import direct
 from tests.app_host import Browser, HostSite, browser, bundle_host
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, app_settings
+from tests.helpers import call
+from tests.stack.app_stack import AppStack
 from tests.stack.letta_stack import Stack, StackError, ensure_chromium, ensure_node_tools
 from tests.subprocess_server import ROOT, http_server
 
@@ -33,14 +39,17 @@ SHOTS = ROOT / "docs" if os.environ.get("LETTA_MCP_SCREENSHOT") == "1" else Path
 
 
 @pytest.fixture(scope="module")
-def chrome() -> Iterator[tuple[Path, str]]:
+def chrome() -> Iterator[tuple[Browser, Path]]:
+    """One headless Chromium for the module, and the host page's bundled script."""
     try:
         tools, chromium = ensure_node_tools(), ensure_chromium()
     except (StackError, OSError) as exc:
         if IN_CI:
             pytest.fail(f"Chromium or the pinned Node tools could not be installed: {exc}")
         pytest.skip(f"Chromium or the pinned Node tools could not be installed: {exc}")
-    yield tools, chromium
+    script = bundle_host(tools, Path(tempfile.mkdtemp(prefix="letta-mcp-view-")))
+    with browser(tools, chromium) as b:
+        yield b, script
 
 
 def _open(b: Browser, site: HostSite, caller: str, agent: str, theme: str = "light") -> None:
@@ -57,8 +66,8 @@ async def _value(letta: Any, agent_id: str, label: str) -> str:
     return str((await letta.agents.blocks.retrieve(label, agent_id=agent_id)).value)
 
 
-async def test_the_memory_view_in_a_browser(stack: Stack, letta: Any, uid: str, chrome: tuple[Path, str]) -> None:
-    tools, chromium = chrome
+async def test_the_memory_view_on_letta_rest(stack: Stack, letta: Any, uid: str, chrome: tuple[Browser, Path]) -> None:
+    b, script = chrome
     started = time.monotonic()
     agent = await letta.agents.create(
         name=f"{uid}-viewed",
@@ -84,12 +93,7 @@ async def test_the_memory_view_in_a_browser(stack: Stack, letta: Any, uid: str, 
         {"name": "admin", "token": ADMIN},
         {"name": "reader", "token": READER, "read_only": True},
     ]
-    out = Path(tempfile.mkdtemp(prefix="letta-mcp-view-"))
-    script = bundle_host(tools, out)
-    with (
-        http_server(stack, LETTA_MCP_AUTH="token", LETTA_MCP_TOKENS=json.dumps(tokens)) as base,
-        browser(tools, chromium) as b,
-    ):
+    with http_server(stack, LETTA_MCP_AUTH="token", LETTA_MCP_TOKENS=json.dumps(tokens)) as base:
         site = HostSite(base + "/mcp", {"admin": ADMIN, "reader": READER}, script)
         try:
             _open(b, site, "admin", agent.id)
@@ -145,6 +149,7 @@ async def test_the_memory_view_in_a_browser(stack: Stack, letta: Any, uid: str, 
             _open(b, site, "reader", agent.id, theme="dark")
             b.do("click", frame=True, selector=f"{_block('human')} .row")
             b.do("wait", frame=True, selector=f"{_block('human')} [data-role=readonly]")
+            b.do("wait", frame=True, selector=f"{_block('team')} .badge.shared")
             assert b.do("count", frame=True, selector="[data-action=save]") == 0
             assert b.do("attribute", frame=True, selector=f"{_block('human')} textarea", name="readonly") is not None
             b.do("screenshot", path=str(SHOTS / "memory-view-dark.png"), selector="#app")
@@ -159,3 +164,44 @@ async def test_the_memory_view_in_a_browser(stack: Stack, letta: Any, uid: str, 
         finally:
             site.close()
     print(f"\n[memory view] e2e took {time.monotonic() - started:.1f} s; screenshots in {SHOTS}")
+
+
+async def test_the_memory_view_on_the_app_server(app_stack: AppStack, uid: str, chrome: tuple[Browser, Path]) -> None:
+    """Letta's App Server: blocks are files (named by agent and label), with history; no archival memory."""
+    b, script = chrome
+    async with Client(create_server(app_settings(app_stack))) as client:
+        agent = await call(
+            client,
+            "create_agent",
+            name=f"{uid}-viewed",
+            memory_blocks=[{"label": "human", "value": "Likes tea.", "description": "The user."}],
+        )
+        tokens = [{"name": "admin", "token": ADMIN}]
+        env = {"LETTA_MCP_AUTH": "token", "LETTA_MCP_TOKENS": json.dumps(tokens)}
+        with http_server(app_stack, **env) as base:
+            site = HostSite(base + "/mcp", {"admin": ADMIN}, script)
+            try:
+                _open(b, site, "admin", agent["id"])
+                assert "human" in b.do("texts", frame=True, selector="li.block .label")
+                assert b.do("count", frame=True, selector="form.search") == 0, "no archival memory here"
+                b.do("click", frame=True, selector=f"{_block('human')} .row")
+                b.do("wait", frame=True, selector=f"{_block('human')} textarea")
+                b.do("fill", frame=True, selector=f"{_block('human')} textarea", value="Likes green tea.")
+                b.do("click", frame=True, selector=f"{_block('human')} [data-action=save]")
+                b.do("wait", frame=True, selector=f"{_block('human')} [data-role=ok]")
+                async with direct(app_stack.url, app_stack.token) as d:
+                    assert (await d.file(agent["id"], "human.md")).endswith("Likes green tea.")
+
+                await call(client, "update_block", agent=agent["id"], label="human", value="Likes coffee now.")
+                b.do("fill", frame=True, selector=f"{_block('human')} textarea", value="Likes tea again.")
+                b.do("click", frame=True, selector=f"{_block('human')} [data-action=save]")
+                b.do("wait", frame=True, selector=f"{_block('human')} [data-role=conflict]")
+                async with direct(app_stack.url, app_stack.token) as d:
+                    assert (await d.file(agent["id"], "human.md")).endswith("Likes coffee now.")
+
+                # The block's history, from memory_history (each write is a commit).
+                b.do("click", frame=True, selector=f"{_block('human')} [data-action=history]")
+                b.do("wait", frame=True, selector="ol.commits li", text="letta-mcp: update_block human")
+                assert b.do("count", frame=True, selector="[data-action=restore]") == 0, "no restore_block served"
+            finally:
+                site.close()
