@@ -98,7 +98,9 @@ class HostSite:
                 with contextlib.suppress(ValueError):
                     posts.append(json.loads(body).get("method", ""))
                 answer = upstream.post(mcp_url, content=body, headers=headers)
-                extra = {"Mcp-Session-Id": answer.headers["mcp-session-id"]} if "mcp-session-id" in answer.headers else {}
+                extra = (
+                    {"Mcp-Session-Id": answer.headers["mcp-session-id"]} if "mcp-session-id" in answer.headers else {}
+                )
                 self._send(answer.status_code, answer.content, answer.headers.get("content-type", "text/plain"), extra)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

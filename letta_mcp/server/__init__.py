@@ -203,7 +203,9 @@ class LettaServer(MCPServer[AppContext]):
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
 
         async def on_list_resources(ctx: Any, params: PaginatedRequestParams | None) -> ListResourcesResult:
-            return ListResourcesResult(resources=apps.listed_resources(await self.list_resources(), apps.negotiated(ctx)))
+            return ListResourcesResult(
+                resources=apps.listed_resources(await self.list_resources(), apps.negotiated(ctx))
+            )
 
         low.add_request_handler("resources/list", PaginatedRequestParams, on_list_resources)
         listen = ListenHandler(self.bus)

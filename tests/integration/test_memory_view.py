@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from mcp import Client
 
 from letta_mcp.server import create_server
