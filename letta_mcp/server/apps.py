@@ -12,7 +12,7 @@ scope, read-only and concurrent-edit rules apply unchanged.
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, client_supports_apps
@@ -40,7 +40,7 @@ RESULT_META = "letta-mcp/view"
 
 @cache
 def view_html() -> str:
-    return files("letta_mcp.server").joinpath("memory_view.html").read_text(encoding="utf-8")
+    return (Path(__file__).parent / "memory_view.html").read_text(encoding="utf-8")
 
 
 def negotiated(ctx: Any) -> bool:
