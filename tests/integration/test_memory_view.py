@@ -51,8 +51,8 @@ def chrome() -> Iterator[tuple[Browser, Path]]:
         yield b, script
 
 
-def _open(b: Browser, site: HostSite, caller: str, agent: str, theme: str = "light") -> None:
-    query = urllib.parse.urlencode({"mcp": f"/mcp/{caller}", "agent": agent, "theme": theme})
+def _open(b: Browser, site: HostSite, caller: str, agent: str, theme: str = "light", era: str = "auto") -> None:
+    query = urllib.parse.urlencode({"mcp": f"/mcp/{caller}", "agent": agent, "theme": theme, "era": era})
     b.do("open", url=f"{site.url}?{query}", colorScheme=theme, viewport={"width": 760, "height": 720})
     b.do("wait", frame=True, selector="li.block")
 
@@ -156,10 +156,22 @@ async def test_the_memory_view_on_letta_rest(stack: Stack, letta: Any, uid: str,
             # Nothing but the host page's own requests: the view fetched nothing (its CSP forbids it).
             log = b.do("log")
             assert [r for r in log["requests"] if r["frame"] == "app"] == []
-            assert {urllib.parse.urlsplit(r["url"]).netloc for r in log["requests"]} == {
-                urllib.parse.urlsplit(site.url).netloc
-            }
+            hosts = {urllib.parse.urlsplit(r["url"]).hostname for r in log["requests"]}
+            assert hosts == {"127.0.0.1"}, "only the host page's own origin(s) on loopback"
             assert log["problems"] == []
+
+            # A 2025-11-25 host (the handshake era, as most hosts speak today) gets the view when letta-mcp keeps
+            # sessions: stateless HTTP cannot know, after initialize, what the client negotiated.
+            with http_server(
+                stack, LETTA_MCP_HTTP_SESSIONS="true", LETTA_MCP_AUTH="token", LETTA_MCP_TOKENS=json.dumps(tokens)
+            ) as kept:
+                legacy = HostSite(kept + "/mcp", {"admin": ADMIN}, script)
+                try:
+                    _open(b, legacy, "admin", agent.id, era="legacy")
+                    assert "initialize" in legacy.posts
+                    assert sorted(b.do("texts", frame=True, selector="li.block .label")) == sorted(labels)
+                finally:
+                    legacy.close()
         finally:
             site.close()
     print(f"\n[memory view] e2e took {time.monotonic() - started:.1f} s; screenshots in {SHOTS}")
