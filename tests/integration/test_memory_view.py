@@ -113,7 +113,6 @@ async def test_the_memory_view_on_letta_rest(stack: Stack, letta: Any, uid: str,
             # Open a block: its value is text, never markup.
             b.do("click", frame=True, selector=f"{_block('human')} .row")
             b.do("wait", frame=True, selector=f"{_block('human')} textarea")
-            assert b.do("count", frame=True, selector="li.block b") == 0
             b.do("screenshot", path=str(SHOTS / "memory-view.png"), selector="#app")
 
             # An edit saved in the view is in Letta afterwards.
@@ -144,12 +143,22 @@ async def test_the_memory_view_on_letta_rest(stack: Stack, letta: Any, uid: str,
             b.do("click", frame=True, selector="form.search button")
             b.do("wait", frame=True, selector="ol.hits li", text="Pixel")
 
+            # Every value is text, never markup.
+            markup = "Who I am <img src=x onerror=alert(1)>."
+            await letta.agents.blocks.update("persona", agent_id=agent.id, description=markup)
+            b.do("click", frame=True, selector="[data-action=refresh]")
+            b.do("wait", frame=True, selector=f"{_block('persona')} .desc", text="onerror")
+            assert b.do("texts", frame=True, selector=f"{_block('persona')} .desc") == [markup]
+            assert b.do("count", frame=True, selector="img") == 0
+            await letta.agents.blocks.update("persona", agent_id=agent.id, description="Who I am.")
+
             # A read-only token's view lists the same blocks and offers no Save anywhere.
             _open(b, site, "reader", agent.id, theme="dark")
             b.do("click", frame=True, selector=f"{_block('human')} .row")
             b.do("wait", frame=True, selector=f"{_block('human')} [data-role=readonly]")
             b.do("wait", frame=True, selector=f"{_block('team')} .badge.shared")
             assert b.do("count", frame=True, selector="[data-action=save]") == 0
+            assert b.do("count", frame=True, selector="form.search") == 1, "its reads are all there"
             assert b.do("attribute", frame=True, selector=f"{_block('human')} textarea", name="readonly") is not None
             b.do("screenshot", path=str(SHOTS / "memory-view-dark.png"), selector="#app")
 
