@@ -243,11 +243,19 @@ class BlockEdit(Out):
     preview: str = Field(description="The edited region of the block after the change.")
 
 
+class FileChange(Out):
+    path: str
+    added: int = Field(description="Lines added.")
+    removed: int = Field(description="Lines removed.")
+    diff: str = Field(description="The changed lines ('+' added, '-' removed, '@@' a new place), cut to fit.")
+
+
 class Commit(Out):
     sha: str
     message: str
     date: str | None = None
     author: str | None = None
+    changes: list[FileChange] | None = Field(None, description="What the commit changed, file by file.")
 
 
 class MemoryHistory(Out):
@@ -317,6 +325,13 @@ class ConversationInfo(Out):
     summary: str | None = None
     created_at: str | None = None
     last_message_at: str | None = None
+
+
+class Compaction(Out):
+    conversation: str = Field(description="The conversation compacted ('default': the agent's default thread).")
+    messages_before: int = Field(description="Messages in context before.")
+    messages_after: int = Field(description="Messages in context after.")
+    summary: str = Field(description="The summary that now stands for the older messages.")
 
 
 class ConversationList(Page):

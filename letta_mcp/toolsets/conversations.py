@@ -7,7 +7,7 @@ from typing import Annotated, Protocol
 from pydantic import Field
 
 from letta_mcp.core.contract import declare, toolset
-from letta_mcp.core.models import ConversationInfo, ConversationList
+from letta_mcp.core.models import Compaction, ConversationInfo, ConversationList
 from letta_mcp.toolsets._args import AgentRef, ConversationRef, Cursor, Limit
 
 
@@ -39,6 +39,32 @@ class Conversations(Protocol):
         the same history, to try another direction without touching the original.
         """
         ...
+
+    @declare(
+        "Rename a conversation", read_only=False, hint="letta rename retitle summarise conversation", idempotent=True
+    )
+    async def update_conversation(
+        self,
+        agent: AgentRef,
+        conversation: Annotated[str, Field(min_length=1, max_length=200, description="Conversation id.")],
+        summary: Annotated[str, Field(min_length=1, max_length=500, description="Its new title or summary.")],
+    ) -> ConversationInfo:
+        """Set a conversation's summary, the title list_conversations shows (the default thread has none)."""
+        ...
+
+    @declare("Compact a conversation", read_only=False, hint="letta compact summarize shrink conversation context")
+    async def compact_conversation(self, agent: AgentRef, conversation: ConversationRef = None) -> Compaction:
+        """Summarise a conversation's older messages (the agent's model writes the summary) to free context
+        in a long thread. REST keeps the originals readable in list_messages; the App Server replaces them.
+        """
+        ...
+
+
+def default_has_no_summary(agent: str) -> str:
+    return (
+        f"The default thread of {agent!r} is not a conversation of its own and has no summary to set: pass the id "
+        "of one of its conversations (list_conversations)."
+    )
 
 
 TOOLSET = toolset(

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from letta_mcp.core.contract import Line, declare, toolset
 from letta_mcp.core.errors import InvalidInput
-from letta_mcp.core.models import Attachment, Block, BlockEdit, BlockList, MemoryHistory
+from letta_mcp.core.models import Attachment, Block, BlockEdit, BlockList, Deleted, MemoryHistory
 from letta_mcp.toolsets._args import AgentRef, BlockId, Cursor, Label, Limit
 
 DEFAULT_READ_CHARS = 12_000
@@ -127,7 +127,42 @@ class Memory(Protocol):
         limit: Limit = 20,
     ) -> MemoryHistory:
         """List the commits that changed an agent's memory, newest first: who (the agent, letta-mcp, a
-        user) changed what, and when. Only where memory is versioned (Letta's App Server).
+        user) changed what, when, and the changed lines. Only where memory is versioned (Letta's App
+        Server). Next: restore_block to undo a change.
+        """
+        ...
+
+    @declare(
+        "Restore a memory block",
+        read_only=False,
+        hint="letta undo revert restore memory block commit",
+        idempotent=True,
+    )
+    async def restore_block(
+        self,
+        agent: AgentRef,
+        label: Annotated[str, Field(min_length=1, max_length=300, description="Block label or path.")],
+        commit: Annotated[str, Field(min_length=4, max_length=40, description="Commit sha (memory_history).")],
+    ) -> BlockEdit:
+        """Put a block back to its text at an earlier commit, as one new commit (history is kept; a
+        deleted block comes back). Only where memory is versioned (Letta's App Server).
+        """
+        ...
+
+    @declare(
+        "Delete a memory block",
+        read_only=False,
+        hint="letta forget delete remove memory block file",
+        destructive=True,
+        idempotent=False,
+    )
+    async def delete_block(
+        self,
+        agent: AgentRef,
+        label: Annotated[str, Field(min_length=1, max_length=300, description="Block label or path.")],
+    ) -> Deleted:
+        """Delete one of an agent's memory blocks, as one commit (restore_block brings it back). Only
+        where memory is versioned (Letta's App Server); on REST: detach_block.
         """
         ...
 

@@ -40,6 +40,8 @@ SERVED = [
     "update_block",
     "edit_block",
     "memory_history",
+    "restore_block",
+    "delete_block",
     "list_conversations",
     "create_conversation",
     "fork_conversation",

@@ -31,11 +31,19 @@ CATALOG = {
         "attach_block",
         "detach_block",
         "memory_history",
+        "restore_block",
+        "delete_block",
     ],
     "archival": ["insert_archival", "search_archival", "delete_archival"],
     "tools": ["list_tools", "create_tool", "attach_tool", "detach_tool"],
     "ask": [],
-    "conversations": ["list_conversations", "create_conversation", "fork_conversation"],
+    "conversations": [
+        "list_conversations",
+        "create_conversation",
+        "fork_conversation",
+        "update_conversation",
+        "compact_conversation",
+    ],
     "files": [
         "list_folders",
         "create_folder",
@@ -58,7 +66,7 @@ CATALOG = {
 }
 
 
-APP_ONLY = {"memory_history"}
+APP_ONLY = {"memory_history", "restore_block", "delete_block"}
 """Tools only the App Server backend serves (these tests run the REST one)."""
 
 

@@ -14,6 +14,7 @@ from mcp import Client
 from letta_mcp.core.config import Settings
 from letta_mcp.server import backend_for, create_server
 from letta_mcp.toolsets import TOOLS, TOOLSETS
+from tests.unit.test_catalog import APP_ONLY
 
 pytestmark = pytest.mark.anyio
 
@@ -226,7 +227,7 @@ async def test_two_servers_in_one_process_keep_their_own_tools() -> None:
     async with Client(memory) as a, Client(agents) as b:
         names_a = [t.name for t in (await a.list_tools()).tools]
         names_b = [t.name for t in (await b.list_tools()).tools]
-        assert names_a == [s.name for s in TOOLS if s.toolset == "memory" and s.name != "memory_history"]
+        assert names_a == [s.name for s in TOOLS if s.toolset == "memory" and s.name not in APP_ONLY]
         assert names_b == ["list_agents", "get_agent", "list_models"]
         refused = await a.call_tool("get_agent", {"agent": "x"})
         assert refused.is_error, "a tool of the other server's toolset is not callable here"

@@ -48,9 +48,13 @@ SERVED = frozenset(
         "update_block",
         "edit_block",
         "memory_history",
+        "restore_block",
+        "delete_block",
         "list_conversations",
         "create_conversation",
         "fork_conversation",
+        "update_conversation",
+        "compact_conversation",
         "ask",
     }
 )

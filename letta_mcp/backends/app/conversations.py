@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from letta_mcp.backends.app._base import AppBase
-from letta_mcp.core.models import ConversationInfo, ConversationList
-from letta_mcp.toolsets.conversations import Conversations
+from letta_mcp.core.errors import InvalidInput
+from letta_mcp.core.models import Compaction, ConversationInfo, ConversationList
+from letta_mcp.toolsets.conversations import Conversations, default_has_no_summary
 
 
 def info(c: dict[str, Any], agent_id: str) -> ConversationInfo:
@@ -42,3 +43,23 @@ class AppConversations(AppBase, Conversations):
         forked = await self.socket.request("conversation_fork", conversation_id=thread, body={"agent_id": agent_id})
         made = await self.socket.request("conversation_retrieve", conversation_id=forked["conversation"]["id"])
         return info(made.get("conversation") or forked["conversation"], agent_id)
+
+    async def update_conversation(self, agent: str, conversation: str, summary: str) -> ConversationInfo:
+        agent_id = await self.resolve_agent(agent)
+        if conversation.strip() == "default":
+            raise InvalidInput(default_has_no_summary(agent))
+        thread = await self.thread(agent_id, conversation, start=False)
+        updated = await self.socket.request("conversation_update", conversation_id=thread, body={"summary": summary})
+        return info(updated.get("conversation") or {"id": thread, "summary": summary}, agent_id)
+
+    async def compact_conversation(self, agent: str, conversation: str | None = None) -> Compaction:
+        agent_id = await self.resolve_agent(agent)
+        thread = await self.thread(agent_id, conversation, start=False)
+        said = await self.socket.request("conversation_compact", conversation_id=thread, body={"agent_id": agent_id})
+        done = said.get("compaction") or {}
+        return Compaction(
+            conversation=thread,
+            messages_before=int(done.get("num_messages_before") or 0),
+            messages_after=int(done.get("num_messages_after") or 0),
+            summary=str(done.get("summary") or ""),
+        )

@@ -14,12 +14,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+
 from letta_mcp.backends.app._base import AppBase, block_summary
-from letta_mcp.backends.app.memfs import MemoryFile, candidates, parse
+from letta_mcp.backends.app.diffs import changes, commit_id
+from letta_mcp.backends.app.memfs import MemoryFile, candidates, label_of, parse
 from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.flows import EditsBlocks, ReadsBlocks
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
-from letta_mcp.core.models import Block, BlockEdit, BlockList, Commit, MemoryHistory
+from letta_mcp.core.models import Block, BlockEdit, BlockList, Commit, Deleted, FileChange, MemoryHistory
 from letta_mcp.core.uris import agent_block_uri
 from letta_mcp.toolsets.memory import (
     PREVIEW_CHARS,
@@ -30,6 +33,8 @@ from letta_mcp.toolsets.memory import (
 )
 
 COMMIT_PREFIX = "letta-mcp:"
+DIFF_COMMITS = 20
+"""memory_history reads the changes of this many commits (the newest); older ones are listed without."""
 
 
 def _name_block(agent: str | None, label: str | None, block_id: str | None) -> tuple[str, str]:
@@ -63,21 +68,22 @@ class AppMemory(AppBase, ReadsBlocks, EditsBlocks, Memory):
                 return agent_id, parse(path, str(answer["content"]))
         raise NotFound(no_such_label(agent_ref, name))
 
-    async def _write(self, agent_id: str, before: MemoryFile, after: MemoryFile, what: str) -> None:
-        """Commit the new text; when the App Server refuses the commit, put the committed text back."""
+    async def _write(self, agent_id: str, before: MemoryFile | None, after: MemoryFile, what: str) -> None:
+        """Commit the new text (`what` names the change in the commit message, after letta-mcp's prefix);
+        when the App Server refuses the commit, put the committed text back."""
         try:
             await self.socket.request(
                 "write_memory_file",
                 agent_id=agent_id,
                 path=after.path,
                 content=after.text(),
-                commit_message=f"{COMMIT_PREFIX} {what} {after.label}",
+                commit_message=f"{COMMIT_PREFIX} {what}",
             )
         except AppServerError as exc:
             said = exc.said
             problems = said[said.find("Fix these problems:") :] if "Fix these problems:" in said else said
             problems = " ".join(problems.replace("Fix these problems:", "").split())[:400]
-            restored = await self._restore(agent_id, before)
+            restored = before is not None and await self._restore(agent_id, before)
             state = (
                 "The file still holds its committed text."
                 if restored
@@ -131,7 +137,7 @@ class AppMemory(AppBase, ReadsBlocks, EditsBlocks, Memory):
     ) -> BlockEdit:
         async with self._held(agent, label, block_id) as (agent_id, before):
             after = before.with_body(value)
-            await self._write(agent_id, before, after, "update_block")
+            await self._write(agent_id, before, after, f"update_block {after.label}")
         return BlockEdit(
             id=after.path,
             label=after.label,
@@ -144,7 +150,7 @@ class AppMemory(AppBase, ReadsBlocks, EditsBlocks, Memory):
         async with self._held(agent, label, block_id) as (agent_id, before):
             edited = apply_edit(before.body, edit, before.label)
             after = before.with_body(edited.value)
-            await self._write(agent_id, before, after, "edit_block")
+            await self._write(agent_id, before, after, f"edit_block {after.label}")
         return BlockEdit(
             id=after.path,
             label=after.label,
@@ -157,17 +163,97 @@ class AppMemory(AppBase, ReadsBlocks, EditsBlocks, Memory):
         agent_id = await self.resolve_agent(agent)
         path = ""
         if label:
-            _, f = await self._find(agent_id, label, None)
-            path = f.path
+            path = await self._path_in_history(agent_id, label)
         query: dict[str, Any] = {"agent_id": agent_id, "limit": limit}
         if path:
             query["file_path"] = path
         answer = await self.socket.request("memory_history", **query)
+        listed = [c for c in answer.get("commits") or [] if c.get("sha")]
+        diffs: dict[str, list[FileChange]] = {}
+
+        async def read_diff(sha: str) -> None:
+            try:
+                said = await self.socket.request("memory_commit_diff", agent_id=agent_id, sha=sha)
+            except AppServerError:
+                return  # the commit is listed without its changes
+            diffs[sha] = [c for c in changes(str(said.get("diff") or "")) if not path or c.path == path]
+
+        async with anyio.create_task_group() as tasks:
+            for c in listed[:DIFF_COMMITS]:
+                tasks.start_soon(read_diff, str(c["sha"]))
         commits = [
-            Commit(sha=c["sha"], message=c.get("message") or "", date=c.get("timestamp"), author=c.get("author_name"))
-            for c in answer.get("commits") or []
+            Commit(
+                sha=c["sha"],
+                message=c.get("message") or "",
+                date=c.get("timestamp"),
+                author=c.get("author_name"),
+                changes=diffs.get(c["sha"]),
+            )
+            for c in listed
         ]
         return MemoryHistory(agent_id=agent_id, path=path or None, commits=commits)
+
+    async def _path_in_history(self, agent_id: str, label: str) -> str:
+        """The file a label names: the one there now, else (a deleted block) the first path git knows."""
+        try:
+            return (await self._find(agent_id, label, None))[1].path
+        except NotFound:
+            pass
+        for path in candidates(label):
+            known = await self.socket.request("memory_history", agent_id=agent_id, file_path=path, limit=1)
+            if known.get("commits"):
+                return path
+        raise NotFound(no_such_label(agent_id, label))
+
+    async def restore_block(self, agent: str, label: str, commit: str) -> BlockEdit:
+        sha = commit_id(commit)
+        agent_id = await self.resolve_agent(agent)
+        path = await self._path_in_history(agent_id, label)
+        async with self.backend.block_locks.hold(f"{agent_id}/{label_of(path)}"):
+            try:
+                then = await self.socket.request("memory_file_at_ref", agent_id=agent_id, file_path=path, ref=sha)
+            except AppServerError:
+                then = {}
+            if then.get("content") is None:
+                raise NotFound(
+                    f"Block {label!r} has no text at commit {sha!r} (no such commit, or the block did not exist "
+                    f"then). Call memory_history with agent={agent!r} and label={label!r} for its commits."
+                )
+            old = parse(path, str(then["content"]))
+            try:
+                now: MemoryFile | None = (await self._find(agent_id, path, None))[1]
+            except NotFound:
+                now = None
+            if now is not None and now.text() == old.text():
+                return BlockEdit(
+                    id=path,
+                    label=old.label,
+                    chars=len(old.body),
+                    changed=f"already as at commit {sha[:12]}: nothing committed",
+                    preview=old.body[:PREVIEW_CHARS],
+                )
+            await self._write(agent_id, now, old, f"restore_block {old.label} to {sha[:12]}")
+        return BlockEdit(
+            id=path,
+            label=old.label,
+            chars=len(old.body),
+            changed=f"restored the text of commit {sha[:12]} ({len(old.body)} chars), as a new commit",
+            preview=old.body[:PREVIEW_CHARS],
+        )
+
+    async def delete_block(self, agent: str, label: str) -> Deleted:
+        agent_id = await self.resolve_agent(agent)
+        async with self._held(agent_id, label, None) as (_, found):
+            answer = await self.socket.request(
+                "delete_memory_file",
+                agent_id=agent_id,
+                path=found.path,
+                commit_message=f"{COMMIT_PREFIX} delete_block {found.label}",
+            )
+        if answer.get("committed") is False:
+            raise LettaMCPError(f"Letta's App Server deleted nothing: {found.path} was not on disk.")
+        await self.request.resources_updated([agent_block_uri(agent_id, found.label)])
+        return Deleted(id=found.path, name=found.label, what="memory block (restore_block brings it back)")
 
     async def block_text(self, agent: str | None, label: str | None, block_id: str | None) -> str:
         return (await self._find(agent, label, block_id))[1].body

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from letta_mcp.toolsets.memory import Edit, Edited
 
 HANDLES_SECONDS = 60.0
-NOT_SERVED = frozenset({"memory_history"})
-"""Tools of the contract this backend has no API for (REST memory blocks keep no history)."""
+NOT_SERVED = frozenset({"memory_history", "restore_block", "delete_block"})
+"""Tools of the contract this backend has no API for (REST memory blocks keep no history; an agent's
+block is let go with detach_block)."""
 
 T = TypeVar("T")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from letta_mcp.backends.rest._base import RestBase, given, iso, page_cursor
 from letta_mcp.core.errors import InvalidInput
-from letta_mcp.core.models import ConversationInfo, ConversationList
-from letta_mcp.toolsets.conversations import Conversations
+from letta_mcp.core.models import Compaction, ConversationInfo, ConversationList
+from letta_mcp.toolsets.conversations import Conversations, default_has_no_summary
 
 
 def info(c: Any) -> ConversationInfo:
@@ -44,3 +44,25 @@ class RestConversations(RestBase, Conversations):
                 "a conversation (see list_conversations), or start a new one with create_conversation."
             )
         return info(await self.letta.conversations.fork(thread, agent_id=agent_id))
+
+    async def update_conversation(self, agent: str, conversation: str, summary: str) -> ConversationInfo:
+        agent_id = await self.resolve_agent(agent)
+        if conversation.strip() == "default":
+            raise InvalidInput(default_has_no_summary(agent))
+        thread = await self.thread(agent_id, conversation, start=False)
+        assert thread is not None  # a conversation was named
+        return info(await self.letta.conversations.update(thread, summary=summary))
+
+    async def compact_conversation(self, agent: str, conversation: str | None = None) -> Compaction:
+        agent_id = await self.resolve_agent(agent)
+        thread = await self.thread(agent_id, conversation, start=False)
+        if thread is None:
+            done = await self.letta.conversations.messages.compact("default", agent_id=agent_id)
+        else:
+            done = await self.letta.conversations.messages.compact(thread)
+        return Compaction(
+            conversation=thread or "default",
+            messages_before=done.num_messages_before,
+            messages_after=done.num_messages_after,
+            summary=done.summary,
+        )

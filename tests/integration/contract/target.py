@@ -117,6 +117,10 @@ class ReadBack(Protocol):
         """Ids of the agent's conversations."""
         ...
 
+    async def summary(self, conversation: str) -> str | None:
+        """A conversation's summary (its title)."""
+        ...
+
 
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 
@@ -183,6 +187,9 @@ class RestReadBack:
     async def conversations(self, agent_id: str) -> list[str]:
         return [c.id for c in await self.letta.conversations.list(agent_id=agent_id)]
 
+    async def summary(self, conversation: str) -> str | None:
+        return (await self.letta.conversations.retrieve(conversation)).summary
+
 
 INTERNAL_TAGS = {"git-memory-enabled", "origin:letta-code"}
 """Tags the App Server gives its agents for itself."""
@@ -242,6 +249,10 @@ class AppReadBack:
     async def conversations(self, agent_id: str) -> list[str]:
         answer = await self.d.request("conversation_list", query={"agent_id": agent_id})
         return [str(c["id"]) for c in answer["conversations"]]
+
+    async def summary(self, conversation: str) -> str | None:
+        found = (await self.d.request("conversation_retrieve", conversation_id=conversation))["conversation"]
+        return found.get("summary")
 
 
 ID_FORMS: dict[Kind, dict[str, str]] = {

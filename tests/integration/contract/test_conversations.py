@@ -135,3 +135,37 @@ async def test_per_session_conversations_keep_sessions_apart(target: Target, uid
         "from session two",
         "asked in two",
     ]
+
+
+async def test_rename_and_compact_a_conversation(target: Target, uid: str) -> None:
+    client = target.mcp
+    agent = await call(client, "create_agent", name=f"{uid}-tidy")
+    other = await call(client, "create_agent", name=f"{uid}-tidy-other")
+    thread = (await call(client, "create_conversation", agent=agent["id"], summary="first title"))["id"]
+    renamed = await call(client, "update_conversation", agent=agent["name"], conversation=thread, summary="renamed")
+    assert (renamed["id"], renamed["summary"]) == (thread, "renamed")
+    assert await target.read.summary(thread) == "renamed"
+    listed = await call(client, "list_conversations", agent=agent["id"])
+    assert [c["summary"] for c in listed["conversations"] if c["id"] == thread] == ["renamed"]
+    default = await call_error(client, "update_conversation", agent=agent["id"], conversation="default", summary="x")
+    assert "no summary to set" in default
+    foreign = await call_error(client, "update_conversation", agent=other["id"], conversation=thread, summary="x")
+    assert thread in foreign
+    assert await target.read.summary(thread) == "renamed", "another agent's conversation is not changed"
+
+    for n in range(8):
+        await call(client, "send_message", agent=agent["id"], message=f"note {n}", conversation=thread)
+    compacted = await call(client, "compact_conversation", agent=agent["id"], conversation=thread)
+    assert compacted["conversation"] == thread
+    assert compacted["messages_after"] < compacted["messages_before"]
+    assert compacted["summary"]
+    kept = await call(
+        client, "list_messages", agent=agent["id"], conversation=thread, roles=["user"], limit=100, order="oldest_first"
+    )
+    if target.kind == "rest":
+        assert {f"note {n}" for n in range(8)} <= set(_texts(kept)), "Letta keeps the messages it summarised"
+    else:
+        assert "note 0" not in _texts(kept), "the App Server replaces the messages it summarised"
+        assert "note 7" in _texts(kept), "and keeps the newest"
+    after = await call(client, "send_message", agent=agent["id"], message="still with me?", conversation=thread)
+    assert after["reply"] == "echo: still with me?", "the conversation goes on after compaction"

@@ -150,3 +150,52 @@ async def test_memory_history_where_served(target: Target, uid: str) -> None:
     everything = await call(target.mcp, "memory_history", agent=agent["id"], limit=50)
     assert {c["sha"] for c in history["commits"]} <= {c["sha"] for c in everything["commits"]}
     assert (await target.read.block(agent["id"], "human")).value == "likes cake"
+    # Each commit says what it changed, line by line.
+    newest = history["commits"][0]["changes"]
+    assert [(c["path"], c["added"], c["removed"]) for c in newest] == [("human.md", 1, 1)]
+    assert "-likes coffee" in newest[0]["diff"]
+    assert "+likes cake" in newest[0]["diff"]
+
+
+async def test_restore_and_delete_where_served(target: Target, uid: str) -> None:
+    agent = await _agent(target, f"{uid}-undo", human="likes tea")
+    client = target.mcp
+    listed = {t.name for t in (await client.list_tools()).tools}
+    if not target.serves("restore_block"):
+        assert target.kind == "rest"
+        assert not {"restore_block", "delete_block"} & listed, "REST blocks keep no history: not listed"
+        return
+    first = (await call(client, "memory_history", agent=agent["id"], label="human"))["commits"][0]["sha"]
+    await call(client, "update_block", agent=agent["id"], label="human", value="likes cake")
+    restored = await call(client, "restore_block", agent=agent["name"], label="human", commit=first[:10])
+    assert restored["label"] == "human"
+    assert restored["preview"] == "likes tea"
+    assert await target.read.block(agent["id"], "human") == BlockView("likes tea", "the human"), "reads as before"
+    history = await call(client, "memory_history", agent=agent["id"], label="human")
+    top = history["commits"][0]
+    assert top["message"] == f"letta-mcp: restore_block human to {first[:10]}", "one new commit naming the one restored"
+    assert first in [c["sha"] for c in history["commits"]], "history is kept, never rewritten"
+    again = await call(client, "restore_block", agent=agent["id"], label="human", commit=first)
+    assert "nothing committed" in again["changed"]
+    assert (await call(client, "memory_history", agent=agent["id"], label="human"))["commits"][0]["sha"] == top["sha"]
+
+    # Deleting is one commit; restoring the commit before brings the block back.
+    deleted = await call(client, "delete_block", agent=agent["id"], label="human")
+    assert (deleted["deleted"], deleted["id"]) == (True, "human.md")
+    assert "human" not in await target.read.labels(agent["id"])
+    gone = await call_error(client, "get_block", agent=agent["id"], label="human")
+    assert "no block labelled 'human'" in gone
+    after = await call(client, "memory_history", agent=agent["id"], label="human")
+    assert after["commits"][0]["message"] == "letta-mcp: delete_block human"
+    assert after["commits"][0]["changes"][0]["removed"] >= 1
+    await call(client, "restore_block", agent=agent["id"], label="human", commit=after["commits"][1]["sha"])
+    assert await target.read.block(agent["id"], "human") == BlockView("likes tea", "the human")
+
+    # Only a plain commit id reaches git; an unknown one is named as such.
+    for bad in ("--output=/tmp/x", "HEAD~1", "abc def"):
+        refused = await call_error(client, "restore_block", agent=agent["id"], label="human", commit=bad)
+        assert "not a commit id" in refused or "String should" in refused, bad
+    unknown = await call_error(client, "restore_block", agent=agent["id"], label="human", commit="0" * 40)
+    assert "no text at commit" in unknown
+    missing = await call_error(client, "delete_block", agent=agent["id"], label="nope")
+    assert "no block labelled 'nope'" in missing

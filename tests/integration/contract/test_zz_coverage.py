@@ -1,7 +1,8 @@
 """The coverage check of the contract suite (last in the folder, so it runs after every other test here).
 
 The contract suite answers for every tool the App Server serves (`letta_mcp.backends.app.SERVED`: the
-tools both backends serve, plus memory_history, which only the App Server does), on each backend that
+tools both backends serve, plus memory_history, restore_block and delete_block, which only the App Server
+does), on each backend that
 serves it (its backend's `serves` over `letta_mcp.toolsets.TOOLS_BY_NAME`, plus "ask" for the
 ask_<agent> tools). What only REST serves is tested in the REST files. When the whole suite ran, a
 served tool that no contract test called successfully on a backend fails this test; when only part of
