@@ -187,7 +187,7 @@ async def test_the_memory_view_on_letta_rest(stack: Stack, letta: Any, uid: str,
 
 
 async def test_the_memory_view_on_the_app_server(app_stack: AppStack, uid: str, chrome: tuple[Browser, Path]) -> None:
-    """Letta's App Server: blocks are files (named by agent and label), with history; no archival memory."""
+    """Letta's App Server: blocks are files (named by agent and label), with history and restore; no archival."""
     b, script = chrome
     async with Client(create_server(app_settings(app_stack))) as client:
         agent = await call(
@@ -219,9 +219,16 @@ async def test_the_memory_view_on_the_app_server(app_stack: AppStack, uid: str, 
                 async with direct(app_stack.url, app_stack.token) as d:
                     assert (await d.file(agent["id"], "human.md")).endswith("Likes coffee now.")
 
-                # The block's history, from memory_history (each write is a commit).
+                # The block's history with each commit's changed lines (memory_history), and restore_block.
                 b.do("click", frame=True, selector=f"{_block('human')} [data-action=history]")
                 b.do("wait", frame=True, selector="ol.commits li", text="letta-mcp: update_block human")
-                assert b.do("count", frame=True, selector="[data-action=restore]") == 0, "no restore_block served"
+                b.do("wait", frame=True, selector="ol.commits li pre.diff", text="+Likes coffee now.")
+                b.do("screenshot", path=str(SHOTS / "memory-view-history.png"), selector="#app")
+                history = await call(client, "memory_history", agent=agent["id"], label="human")
+                ours = next(c["sha"] for c in history["commits"] if c["message"] == "letta-mcp: edit_block human")
+                b.do("click", frame=True, selector=f'ol.commits li[data-sha="{ours}"] [data-action=restore]')
+                b.do("wait", frame=True, selector=f"{_block('human')} [data-role=ok]", text="Restored")
+                async with direct(app_stack.url, app_stack.token) as d:
+                    assert (await d.file(agent["id"], "human.md")).endswith("Likes green tea.")
             finally:
                 site.close()
