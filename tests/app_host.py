@@ -66,6 +66,11 @@ class HostSite:
                 pass
 
             def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+                # The page may have moved on (a new page opened) before an answer it no longer wants.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._answer(status, body, content_type, extra)
+
+            def _answer(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
