@@ -155,7 +155,7 @@ class Browser:
         if not answer["ok"]:
             state = self.host_state() if op != "evaluate" else None
             raise BrowserError(f"{op} {arguments}: {answer['error']} (host: {state})")
-        return answer["value"]
+        return answer.get("value")
 
     def host_state(self) -> Any:
         with contextlib.suppress(BrowserError):

@@ -56,7 +56,16 @@ const ops = {
     return await where(cmd).locator(cmd.selector).first().getAttribute(cmd.name);
   },
   async evaluate(cmd) {
+    // In the App's frame (cross-origin: sandboxed), `expression` is a function of its <html> element.
+    if (cmd.frame) {
+      const fn = new Function(`return (${cmd.expression});`)();
+      return await page.frameLocator("#app").locator("html").evaluate(fn);
+    }
     return await page.evaluate(cmd.expression);
+  },
+  async resize(cmd) {
+    await page.setViewportSize(cmd.viewport);
+    return true;
   },
   async screenshot(cmd) {
     const target = cmd.selector ? page.locator(cmd.selector) : page;

@@ -110,6 +110,14 @@ async def test_the_memory_view_on_letta_rest(stack: Stack, letta: Any, uid: str,
             assert size.endswith(" / 2,000")
             b.do("wait", frame=True, selector=f"{_block('human')} .row")
 
+            # Readable at a phone's width too: nothing is cut off sideways.
+            b.do("resize", viewport={"width": 380, "height": 720})
+            b.do("wait", frame=True, selector=f"{_block('human')} .row")
+            fits = "(html) => html.scrollWidth <= html.clientWidth"
+            assert b.do("evaluate", frame=True, expression=fits), "no horizontal overflow at 380 px"
+            b.do("screenshot", path=str(Path(tempfile.gettempdir()) / "memory-view-narrow.png"), selector="#app")
+            b.do("resize", viewport={"width": 760, "height": 720})
+
             # Open a block: its value is text, never markup.
             b.do("click", frame=True, selector=f"{_block('human')} .row")
             b.do("wait", frame=True, selector=f"{_block('human')} textarea")
