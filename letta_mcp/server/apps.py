@@ -47,7 +47,7 @@ def negotiated(ctx: Any) -> bool:
     """Whether this request's client negotiated MCP Apps (with the mcp-app MIME type)."""
     try:
         return client_supports_apps(ctx)
-    except AttributeError:  # a context without a session (an in-process call)
+    except (AttributeError, ValueError):  # a context outside a request, or without a session
         return False
 
 
