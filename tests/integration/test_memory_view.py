@@ -51,8 +51,8 @@ def chrome() -> Iterator[tuple[Browser, Path]]:
         yield b, script
 
 
-def _open(b: Browser, site: HostSite, caller: str, agent: str, theme: str = "light", era: str = "auto") -> None:
-    query = urllib.parse.urlencode({"mcp": f"/mcp/{caller}", "agent": agent, "theme": theme, "era": era})
+def _open(b: Browser, site: HostSite, caller: str, agent: str, theme: str = "light", **more: str) -> None:
+    query = urllib.parse.urlencode({"mcp": f"/mcp/{caller}", "agent": agent, "theme": theme, **more})
     b.do("open", url=f"{site.url}?{query}", colorScheme=theme, viewport={"width": 760, "height": 720})
     b.do("wait", frame=True, selector="li.block")
 
@@ -169,6 +169,16 @@ async def test_the_memory_view_on_letta_rest(stack: Stack, letta: Any, uid: str,
             assert b.do("count", frame=True, selector="form.search") == 1, "its reads are all there"
             assert b.do("attribute", frame=True, selector=f"{_block('human')} textarea", name="readonly") is not None
             b.do("screenshot", path=str(SHOTS / "memory-view-dark.png"), selector="#app")
+
+            # A host that drops the result's _meta: the view cannot know, offers Save, and letta-mcp refuses it.
+            before = await _value(letta, agent.id, "human")
+            _open(b, site, "reader", agent.id, meta="drop")
+            b.do("click", frame=True, selector=f"{_block('human')} .row")
+            b.do("fill", frame=True, selector=f"{_block('human')} textarea", value="Not allowed.")
+            b.do("click", frame=True, selector=f"{_block('human')} [data-action=save]")
+            b.do("wait", frame=True, selector=f"{_block('human')} [data-role=readonly]")
+            assert b.do("count", frame=True, selector="[data-action=save]") == 0
+            assert await _value(letta, agent.id, "human") == before
 
             # Nothing but the host page's own requests: the view fetched nothing (its CSP forbids it).
             log = b.do("log")

@@ -4,7 +4,7 @@
 // negotiates io.modelcontextprotocol/ui, finds the tool whose _meta.ui.resourceUri names a view, reads
 // that ui:// resource and renders it in a sandboxed iframe, calls the tool and hands the view its input
 // and result; the bridge then forwards the view's tools/call requests to the server.
-// Query: ?mcp=/mcp/<caller>&agent=<id>&theme=light|dark&era=auto|legacy
+// Query: ?mcp=/mcp/<caller>&agent=<id>&theme=light|dark&era=auto|legacy&meta=drop
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { AppBridge, PostMessageTransport, getToolUiResourceUri } from "@modelcontextprotocol/ext-apps/app-bridge";
 
@@ -56,6 +56,8 @@ async function main() {
     state.status = "initialized";
     await bridge.sendToolInput({ arguments: args });
     const result = await client.callTool({ name: tool.name, arguments: args });
+    // meta=drop: a host that does not pass a result's _meta on to the view.
+    if (query.get("meta") === "drop") delete result._meta;
     await bridge.sendToolResult(result);
     state.status = "result sent";
   };
