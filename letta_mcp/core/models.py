@@ -334,6 +334,31 @@ class Compaction(Out):
     summary: str = Field(description="The summary that now stands for the older messages.")
 
 
+class ScheduleRun(Out):
+    at: str | None = None
+    outcome: str = Field(description="How it went (e.g. queued: the message was sent; failed; missed).")
+    conversation_id: str | None = Field(None, description="Where the agent answered it.")
+    error: str | None = None
+
+
+class Schedule(Out):
+    id: str
+    agent_id: str
+    name: str | None = None
+    message: str
+    at: str | None = Field(None, description="When it runs, if once.")
+    cron: str | None = Field(None, description="When it runs, if recurring.")
+    timezone: str | None = None
+    conversation: str = Field(description="Where it talks: 'new' (a new conversation each run), 'default' or an id.")
+    status: str = Field(description="active, paused, fired (a one-off that ran), cancelled …")
+    runs: list[ScheduleRun] = Field(default_factory=list, description="Its latest runs, newest first.")
+
+
+class ScheduleList(Out):
+    agent_id: str
+    schedules: list[Schedule]
+
+
 class ConversationList(Page):
     items_field: ClassVar[str] = "conversations"
     conversations: list[ConversationInfo]

@@ -20,6 +20,7 @@ from letta_mcp.toolsets import (
     mcp_servers,
     memory,
     messages,
+    schedules,
     tools,
 )
 
@@ -35,6 +36,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     agent_files.TOOLSET,
     mcp_servers.TOOLSET,
     archives.TOOLSET,
+    schedules.TOOLSET,
 )
 """Every toolset, in catalog order."""
 

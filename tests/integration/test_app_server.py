@@ -45,6 +45,11 @@ SERVED = [
     "list_conversations",
     "create_conversation",
     "fork_conversation",
+    "update_conversation",
+    "compact_conversation",
+    "schedule_message",
+    "list_schedules",
+    "delete_schedule",
 ]
 
 

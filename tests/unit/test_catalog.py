@@ -63,10 +63,18 @@ CATALOG = {
         "attach_mcp_tools",
     ],
     "archives": ["list_archives", "create_archive", "attach_archive", "detach_archive"],
+    "schedules": ["schedule_message", "list_schedules", "delete_schedule"],
 }
 
 
-APP_ONLY = {"memory_history", "restore_block", "delete_block"}
+APP_ONLY = {
+    "memory_history",
+    "restore_block",
+    "delete_block",
+    "schedule_message",
+    "list_schedules",
+    "delete_schedule",
+}
 """Tools only the App Server backend serves (these tests run the REST one)."""
 
 

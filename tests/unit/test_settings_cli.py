@@ -63,6 +63,7 @@ def test_env_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
         "agent_files",
         "mcp_servers",
         "archives",
+        "schedules",
     )
 
 

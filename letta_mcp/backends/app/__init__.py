@@ -55,6 +55,9 @@ SERVED = frozenset(
         "fork_conversation",
         "update_conversation",
         "compact_conversation",
+        "schedule_message",
+        "list_schedules",
+        "delete_schedule",
         "ask",
     }
 )
@@ -62,7 +65,7 @@ SERVED = frozenset(
 
 T = TypeVar("T")
 
-_TOOLSETS = ("agents", "messages", "memory", "conversations", "ask")
+_TOOLSETS = ("agents", "messages", "memory", "conversations", "ask", "schedules")
 """The toolsets this backend implements, each by a module of its name here."""
 MODELS_SECONDS = 60.0
 

@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from letta_mcp.toolsets.memory import Edit, Edited
 
 HANDLES_SECONDS = 60.0
-NOT_SERVED = frozenset({"memory_history", "restore_block", "delete_block"})
-"""Tools of the contract this backend has no API for (REST memory blocks keep no history; an agent's
-block is let go with detach_block)."""
+NOT_SERVED = frozenset(
+    {"memory_history", "restore_block", "delete_block", "schedule_message", "list_schedules", "delete_schedule"}
+)
+"""Tools of the contract this backend has no API for: REST memory blocks keep no history (an agent's
+block is let go with detach_block), and self-hosted Letta (0.16.8) has no schedules."""
 
 T = TypeVar("T")
 
