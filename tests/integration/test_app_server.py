@@ -7,6 +7,7 @@ directly (`tests.app_client`), as the REST tests read Letta back with its SDK.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anyio
@@ -138,6 +139,28 @@ async def test_an_approval_is_never_granted(app_client: Any, app_stack: AppStack
     assert after["reply"] == "echo: still there?", "the conversation goes on"
 
 
+async def test_cancel_during_a_running_tool_stops_it_and_the_conversation_goes_on(
+    app_stack: AppStack, uid: str, tmp_path: Any
+) -> None:
+    # Calls wait 2 s here, so the approved tool is still running when respond_to_approval returns.
+    async with Client(create_server(app_settings(app_stack, wait_seconds=2))) as client:
+        agent = await _agent(client, uid)
+        thread = (await call(client, "create_conversation", agent=agent["id"]))["id"]
+        target = tmp_path / "after-sleep.txt"
+        args = json.dumps({"command": f"sleep 8 && echo late > {target}", "description": "slow"})
+        message = f"run it [[tool:Bash {args}]]"
+        out = await call(client, "send_message", agent=agent["id"], message=message, conversation=thread)
+        assert out["stop_reason"] == "requires_approval", out
+        running = await call(client, "respond_to_approval", run_id=out["run_id"], approve=True)
+        assert running["status"] == "running", "the tool is running"
+        cancelled = await call(client, "cancel_run", run_id=out["run_id"])
+        assert cancelled["status"] == "cancelled", cancelled
+        after = await call(client, "send_message", agent=agent["id"], message="still there?", conversation=thread)
+        assert after["reply"] == "echo: still there?", "the conversation takes the next message"
+        await anyio.sleep(8)
+        assert not target.exists(), "the tool was stopped, not left to finish"
+
+
 async def test_a_memory_change_the_app_server_pushes_reaches_subscribers(app_stack: AppStack, uid: str) -> None:
     updates: list[str] = []
     notified = anyio.Event()
@@ -172,8 +195,7 @@ async def test_the_socket_dropping_mid_call(app_stack: AppStack, uid: str) -> No
     server = create_server(app_settings(app_stack))
     async with Client(server) as client:
         agent = await _agent(client, uid)
-        # In a conversation of its own: the App Server (0.34.12) stalls a turn whose socket dropped, and a
-        # stalled turn in a default conversation would hold up every agent's default conversation.
+        # In a conversation of its own: a turn in a default conversation holds up every agent's default one.
         thread = await call(client, "create_conversation", agent=agent["id"])
         started = anyio.Event()
 
@@ -204,11 +226,48 @@ async def test_the_socket_dropping_mid_call(app_stack: AppStack, uid: str) -> No
         # The next call opens a new socket, and the message was not sent again.
         assert (await call(client, "get_agent", agent=agent["id"]))["id"] == agent["id"]
         assert server.backend.socket.connections == 2
-        listed = await call(client, "list_messages", agent=agent["id"], conversation=thread["id"], roles=["user"])
+        where = {"agent": agent["id"], "conversation": thread["id"]}
+        listed = await call(client, "list_messages", **where, roles=["user"])
         assert [m["text"] for m in listed["messages"]] == ["dropped turn [[sleep:3]]"]
+        run_id = re.search(r"run_id='(run-app-[^']+)'", text).group(1)  # type: ignore[union-attr]
+        # The App Server cannot go on with a turn over a new socket, and would refuse the conversation's next
+        # message for good: letta-mcp syncs the runtime once the socket is back and stops the turn.
+        old = await call(client, "get_run", run_id=run_id, wait_seconds=15)
+        assert old["status"] == "cancelled", old
+        assert "letta-mcp stopped it, so the conversation takes the next message" in old["note"]
+        after = await call(client, "send_message", agent=agent["id"], message="next one", conversation=thread["id"])
+        assert after["reply"] == "echo: next one"
     sent = [r for r in app_stack.fake_requests() if "dropped turn" in json.dumps(r.get("body"))]
     assert sent, "the turn reached the model"
-    assert len({json.dumps(r["body"]["messages"][-1]) for r in sent}) == 1, "one user message, never resent"
+    last = {
+        json.dumps(r["body"]["messages"][-1]) for r in sent if "dropped turn" in json.dumps(r["body"]["messages"][-1])
+    }
+    assert len(last) == 1, "one user message, never resent"
+
+
+async def test_a_turn_waiting_for_approval_when_the_socket_drops_is_stopped_and_the_conversation_goes_on(
+    app_stack: AppStack, uid: str, tmp_path: Any
+) -> None:
+    server = create_server(app_settings(app_stack))
+    async with Client(server) as client:
+        agent = await _agent(client, uid)
+        thread = (await call(client, "create_conversation", agent=agent["id"]))["id"]
+        target = tmp_path / "written.txt"
+        args = json.dumps({"file_path": str(target), "content": "after the drop"})
+        message = f"save it [[tool:Write {args}]]"
+        out = await call(client, "send_message", agent=agent["id"], message=message, conversation=thread)
+        assert out["stop_reason"] == "requires_approval", out
+        await server.backend.socket.drop()
+        # The App Server forgets a pending approval with its socket: the turn is stopped, never approved.
+        again = await call(client, "get_run", run_id=out["run_id"], wait_seconds=15)
+        assert again["status"] == "cancelled", again
+        assert "letta-mcp stopped it" in again["note"]
+        assert server.backend.socket.connections == 2
+        refused = await call_error(client, "respond_to_approval", run_id=out["run_id"], approve=True)
+        assert "not waiting" in refused or "no longer" in refused, refused
+        after = await call(client, "send_message", agent=agent["id"], message="still there?", conversation=thread)
+        assert after["reply"] == "echo: still there?"
+        assert not target.exists(), "nothing ran"
 
 
 async def test_over_a_real_stdio_subprocess(app_stack: AppStack, uid: str) -> None:

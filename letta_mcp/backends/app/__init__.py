@@ -100,6 +100,7 @@ class AppBackend:
         self.socket.listen(self._on_push)
         self.on_memory_changed: list[MemoryChanged] = []
         self._models: Cached[list[tuple[str, int | None]]] = Cached(MODELS_SECONDS)
+        self._spawn: Callable[..., Any] | None = None
         self.implementations = Implementations(__name__, "App", _TOOLSETS)
 
     def serves(self, tool: str) -> bool:
@@ -110,6 +111,7 @@ class AppBackend:
 
     def start(self, spawn: Callable[..., Any]) -> None:
         self.socket.attach(spawn)
+        self._spawn = spawn
 
     def watch(self, changed: MemoryChanged) -> None:
         self.on_memory_changed.append(changed)
@@ -130,6 +132,13 @@ class AppBackend:
         return await self._models.get(fetch)
 
     async def _on_push(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") == "letta_mcp_disconnected":
+            lost = [t for t in self.turns.running() if t.lost is not None]
+            if lost and self._spawn is not None and not self.socket.closing:
+                from letta_mcp.backends.app.recovery import recover_all
+
+                self._spawn(recover_all, self.socket, lost)
+            return
         if frame.get("type") != "memory_updated" or not self.on_memory_changed:
             return
         if workspace.shared(self.settings):

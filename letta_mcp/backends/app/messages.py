@@ -18,6 +18,7 @@ import anyio
 
 from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app._base import AppBase
+from letta_mcp.backends.app.recovery import recover
 from letta_mcp.backends.app.socket import AppServerError
 from letta_mcp.backends.app.turns import Turn, strip_reminders, text_of
 from letta_mcp.backends.flows import ListsMessages, Order, SendsMessages
@@ -102,6 +103,9 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
     async def deliver(self, agent_id: str, thread: str | None, message: str, wait: float, detail: Detail) -> Reply:
         thread = thread or "default"
         busy = self.backend.turns.active((agent_id, thread))
+        if busy is not None and busy.lost is not None:
+            await recover(self.socket, busy)
+            busy = self.backend.turns.active((agent_id, thread))
         if busy is not None:
             raise InvalidInput(
                 f"The agent is still working on a message in this conversation (run {busy.handle}): call get_run "
@@ -176,10 +180,18 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
         return self._outcome(turn, wait, detail)
 
     def _outcome(self, turn: Turn, wait: float, detail: Detail) -> Reply:
+        if turn.stopped_after_loss and turn.finished.is_set():
+            return turn.reply(
+                detail,
+                "The connection to Letta's App Server broke during this turn, and the App Server cannot go on with a "
+                "turn over a new connection: letta-mcp stopped it, so the conversation takes the next message. The "
+                "message was delivered: list_messages shows what was said; do not send it again unless it is needed.",
+            )
         if turn.lost is not None and not turn.finished.is_set():
             raise LettaMCPError(
                 f"The connection to Letta's App Server broke during the turn ({turn.lost}). The message was "
-                "delivered: check list_messages before sending it again."
+                f"delivered: get_run with run_id={turn.handle!r} says how the turn ended, and list_messages shows "
+                "what was said; do not send it again."
             )
         if turn.approval is not None:
             return waiting(turn.reply(detail).model_copy(update={"approval": asked(turn)}))
@@ -233,6 +245,8 @@ class AppMessages(AppBase, SendsMessages, ListsMessages, Messages):
         self, run_id: str, wait_seconds: float = 0, include_reasoning: bool = False, include_tool_calls: bool = False
     ) -> Reply:
         turn = await self._turn(run_id)
+        if turn.lost is not None and not turn.finished.is_set():
+            await recover(self.socket, turn)
         wait = min(wait_seconds, self.settings.wait_seconds)
         return await self.follow(turn, wait, Detail(include_reasoning, include_tool_calls))
 

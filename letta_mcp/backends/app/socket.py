@@ -114,6 +114,8 @@ class AppSocket:
         self._spawn: Callable[..., Any] | None = None
         self.connections = 0
         """How many sockets were opened (a reconnect opens another)."""
+        self.closing = False
+        """Set when letta-mcp shuts the socket for good (nothing reconnects then)."""
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -225,6 +227,7 @@ class AppSocket:
             await ws.close()
 
     async def aclose(self) -> None:
+        self.closing = True
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()

@@ -85,6 +85,9 @@ class Turn:
         self.approval: dict[str, Any] | None = None
         self.approval_id: str | None = None
         self.lost: str | None = None
+        """Why the socket dropped while the turn was ours to follow (None once `recovery` found it again)."""
+        self.stopped_after_loss = False
+        """`recovery` stopped it, so that its conversation takes the next message."""
         self.runs: list[str] = []
         self.started = time.monotonic()
         self.finished = anyio.Event()
@@ -123,6 +126,14 @@ class Turn:
             self._finish(frame)
         elif kind == "letta_mcp_disconnected":
             self.lost = str(frame.get("reason") or "the connection dropped")
+        self._touch()
+
+    def ended_unseen(self) -> None:
+        """The turn is over, and how it ended was not seen (the App Server no longer had its runtime)."""
+        if not self.finished.is_set():
+            self.status = "cancelled"
+            self.approval = None
+            self.finished.set()
         self._touch()
 
     def _delta(self, d: dict[str, Any]) -> None:
