@@ -3,7 +3,7 @@
 What the high-level `MCPServer` does not do by itself is added here: the agents index in
 resources/list (a template cannot be listed), resources/subscribe and logging/setLevel for
 handshake-era clients, completions that reach the backend, per-caller tool lists and calls (the
-visibility rule), and the ask_* tools that follow Letta.
+visibility rule), the ask_* tools that follow Letta, and the memory view for MCP Apps clients (`apps`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from mcp.types import (
     CompleteResult,
     EmptyResult,
     InputRequiredResult,
+    ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
     SetLevelRequestParams,
@@ -48,7 +49,7 @@ from letta_mcp.core.config import Settings, backend_kind, shown_url
 from letta_mcp.core.state import AppContext, Backend, RequestState, request_state
 from letta_mcp.core.uris import AGENTS_URI
 from letta_mcp.core.visibility import allowed, visible
-from letta_mcp.server import notify, sdk, subscriptions, tasks
+from letta_mcp.server import apps, notify, sdk, subscriptions, tasks
 from letta_mcp.server.approvals import state_security
 from letta_mcp.server.exposed import ExposedTools
 from letta_mcp.server.prompts import register_prompts
@@ -141,6 +142,8 @@ class LettaServer(MCPServer[AppContext]):
         request = request_state(ctx)
         tools = [t for t in await self.list_tools() if self.allows(request, t.name)]
         mark = tasks.unmarked if tasks.extension_era(ctx) else tasks.marked
+        if apps.negotiated(ctx):
+            tools = [apps.bound(t) for t in tools]
         if self.serves_ask(request):
             connection = connection_of(ctx.session)
 
@@ -179,6 +182,11 @@ class LettaServer(MCPServer[AppContext]):
                 if tool is not None:
                     result = await tool.run(arguments, context, convert_result=True)
                     return cast(CallToolResult, result)
+            answer = await super().call_tool(name, arguments, context)
+            if name == apps.BOUND_TOOL and isinstance(answer, CallToolResult) and apps.negotiated(context):
+                view = [n for n in apps.VIEW_TOOLS if n in self.tools.specs and self.allows(request, n)]
+                answer = apps.with_view_tools(answer, view)
+            return answer
         return await super().call_tool(name, arguments, context)
 
     def add_protocol_handlers(self) -> None:
@@ -193,6 +201,13 @@ class LettaServer(MCPServer[AppContext]):
         # This server does send tools and resources list_changed, so every transport's handshake says so.
         sdk.adjust_initialization(self, NotificationOptions(tools_changed=True, resources_changed=True), at_initialize)
         low.add_request_handler("tools/list", PaginatedRequestParams, self._list_tools)
+
+        async def on_list_resources(ctx: Any, params: PaginatedRequestParams | None) -> ListResourcesResult:
+            return ListResourcesResult(
+                resources=apps.listed_resources(await self.list_resources(), apps.negotiated(ctx))
+            )
+
+        low.add_request_handler("resources/list", PaginatedRequestParams, on_list_resources)
         listen = ListenHandler(self.bus)
 
         async def on_subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
@@ -264,6 +279,7 @@ def create_server(settings: Settings, letta: AsyncLetta | None = None, **auth: A
         **auth,
     )
     register_resources(server)
+    apps.register_view(server)
     register_prompts(server)
     server.add_protocol_handlers()
     logger.info(

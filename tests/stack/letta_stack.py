@@ -167,6 +167,29 @@ def ensure_redis() -> str:
     return found
 
 
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium, which the MCP App's end-to-end test drives with playwright-core (Playwright cannot
+download its own browsers here: no internet)."""
+
+
+def ensure_chromium() -> str:
+    """Debian's `chromium` package, installed when missing and we are root (quick when present)."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.geteuid() != 0:
+        raise StackError("chromium is missing: install Debian's chromium package (apt-get install chromium)")
+    _log("installing chromium from Debian (once)")
+    _run(["apt-get", "update", "-qq"], "apt-get update")
+    _run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        "apt-get install chromium",
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    if not Path(CHROMIUM).exists():
+        raise StackError(f"{CHROMIUM} still missing after apt-get install chromium")
+    return CHROMIUM
+
+
 def _pg_user() -> str | None:
     """Postgres refuses to run as root: pick an unprivileged account to run it as."""
     if os.geteuid() != 0:
@@ -544,6 +567,7 @@ def main(argv: list[str]) -> int:
         ensure_app_venv()
         ensure_redis()
         ensure_node_tools()
+        ensure_chromium()
         return 0
     if cmd == "down":
         states = sorted(STACK_ROOT.glob(STATE_GLOB))
