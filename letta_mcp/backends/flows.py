@@ -147,6 +147,7 @@ class AgentChanges:
     context_window_limit: int | None
     system: str | None
     secrets: dict[str, str] | None
+    sleeptime: bool | None = None
 
     def given(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -169,8 +170,9 @@ class UpdatesAgents(ABC):
         context_window_limit: int | None = None,
         system: str | None = None,
         secrets: dict[str, str] | None = None,
+        sleeptime: bool | None = None,
     ) -> Agent:
-        changes = AgentChanges(name, description, model, tags, context_window_limit, system, secrets)
+        changes = AgentChanges(name, description, model, tags, context_window_limit, system, secrets, sleeptime)
         self.refuse_unchangeable(changes)
         if tags is not None:
             changes = replace(changes, tags=self.scope_tags(tags))

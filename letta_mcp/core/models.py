@@ -359,6 +359,39 @@ class ScheduleList(Out):
     schedules: list[Schedule]
 
 
+class ReflectionCommit(Out):
+    sha: str
+    message: str = Field(description="The commit's first line.")
+    date: str | None = None
+
+
+class ReflectionRun(Out):
+    conversation_id: str = Field(description="The conversation it reflected on ('default': the default one).")
+    started_at: str | None = Field(None, description="When reflect_now started it (unknown for automatic runs).")
+    finished_at: str | None = Field(None, description="None while it runs.")
+    outcome: str = Field(description="running, changed (it made memory commits), no_changes, or failed.")
+    summary: str | None = Field(None, description="What the App Server said when it ended.")
+    commits: list[ReflectionCommit] = Field(default_factory=list, description="The memory commits it made.")
+
+
+class Reflection(Out):
+    agent_id: str
+    trigger: str = Field(
+        description="off; step-count (every step_count steps of a conversation); compaction-event (on compaction)."
+    )
+    step_count: int
+    runs: list[ReflectionRun] = Field(
+        default_factory=list,
+        description="Reflections this letta-mcp process saw (started, or ended in a conversation it talks to), "
+        "newest first.",
+    )
+    commits: list[ReflectionCommit] = Field(
+        default_factory=list,
+        description="The latest memory commits made by reflection, from the memory's history (however they ran).",
+    )
+    note: str | None = None
+
+
 class ConversationList(Page):
     items_field: ClassVar[str] = "conversations"
     conversations: list[ConversationInfo]

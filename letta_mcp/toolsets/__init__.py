@@ -20,6 +20,7 @@ from letta_mcp.toolsets import (
     mcp_servers,
     memory,
     messages,
+    reflection,
     schedules,
     tools,
 )
@@ -37,6 +38,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     mcp_servers.TOOLSET,
     archives.TOOLSET,
     schedules.TOOLSET,
+    reflection.TOOLSET,
 )
 """Every toolset, in catalog order."""
 

@@ -87,7 +87,7 @@ class Agents(Protocol):
         context_window_limit: Annotated[
             int | None, Field(ge=1_000, le=2_000_000, description="Max context tokens.")
         ] = None,
-        sleeptime: Annotated[bool, Field(description="Add a sleep-time memory agent.")] = False,
+        sleeptime: Annotated[bool, Field(description="Add sleep-time memory.")] = False,
         secrets: Annotated[
             dict[str, str] | None,
             Field(description="Env vars for its tools; never shown back.", json_schema_extra=needs("tools")),
@@ -119,6 +119,7 @@ class Agents(Protocol):
         secrets: Annotated[
             dict[str, str] | None, Field(description="Replaces its tools' env vars.", json_schema_extra=needs("tools"))
         ] = None,
+        sleeptime: Annotated[bool | None, Field(description="Sleep-time on/off.")] = None,
     ) -> Agent:
         """Change an agent's settings; only what you pass. Memory: edit_block."""
         ...

@@ -87,13 +87,13 @@ class Messages(Protocol):
         agent: AgentRef,
         conversation: ConversationRef = None,
         order: Annotated[
-            Literal["newest_first", "oldest_first"], Field(description="Start from which end.")
+            Literal["newest_first", "oldest_first"], Field(description="Which end first.")
         ] = "newest_first",
         roles: Annotated[list[Role] | None, Field(max_length=6, description="Only these kinds.")] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> MessageList:
-        """An agent's history (messages, reasoning, tool calls), by page; check it after a failed send_message."""
+        """An agent's history (messages, reasoning, tool calls), by page; check after a failed send_message."""
         ...
 
     # ---- not tools: what tasks read ----

@@ -26,7 +26,7 @@ from mcp.types import PromptReference
 
 from letta_mcp.toolsets import TOOLS_BY_NAME
 from tests.app_client import direct
-from tests.helpers import call, until
+from tests.helpers import call, call_error, until
 from tests.stack.app_stack import AppStack
 from tests.stack.letta_stack import Stack
 from tests.subprocess_server import ROOT, http_server
@@ -381,6 +381,23 @@ async def steer_at_the_host(world: World, y: Any, agent_id: str, uid: str, tmp_p
         assert cancelled["status"] == "cancelled", cancelled
         assert f"host secret {uid}" not in json.dumps(cancelled)
     assert not written.exists(), "Write ran without asking"
+    # What would run outside the caller's scope and permission mode is not served behind authentication: a
+    # scheduled turn (started by the App Server itself) and reflection (its subagent may use every tool).
+    for tool, arguments in (
+        ("schedule_message", {"agent": agent_id, "message": "later", "cron": "0 9 * * 1"}),
+        ("list_schedules", {"agent": agent_id}),
+        ("delete_schedule", {"schedule_id": "cron-x"}),
+        ("get_reflection", {"agent": agent_id}),
+        ("set_reflection", {"agent": agent_id, "trigger": "step-count"}),
+        ("reflect_now", {"agent": agent_id}),
+        ("update_agent", {"agent": agent_id, "sleeptime": True}),
+        ("create_agent", {"name": f"{uid}-ydream", "sleeptime": True}),
+    ):
+        refused = await call_error(y, tool, **arguments)
+        assert "only to the person at the App Server's machine" in refused, (tool, refused)
+    async with direct(world.running.url, world.running.token) as d:
+        assert (await d.request("cron_list", agent_id=agent_id)).get("tasks") in ([], None), "nothing scheduled"
+    assert (await call(y, "get_agent", agent=agent_id))["sleeptime"] is False
     asked = [json.dumps(r) for r in world.running.fake_requests() if uid in json.dumps(r)]
     assert asked, "the turns reached the model"
     assert not any(f"host secret {uid}" in r for r in asked), "no tool result carried the file"

@@ -64,6 +64,7 @@ CATALOG = {
     ],
     "archives": ["list_archives", "create_archive", "attach_archive", "detach_archive"],
     "schedules": ["schedule_message", "list_schedules", "delete_schedule"],
+    "reflection": ["get_reflection", "set_reflection", "reflect_now"],
 }
 
 
@@ -74,6 +75,9 @@ APP_ONLY = {
     "schedule_message",
     "list_schedules",
     "delete_schedule",
+    "get_reflection",
+    "set_reflection",
+    "reflect_now",
 }
 """Tools only the App Server backend serves (these tests run the REST one)."""
 

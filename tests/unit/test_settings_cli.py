@@ -64,6 +64,7 @@ def test_env_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
         "mcp_servers",
         "archives",
         "schedules",
+        "reflection",
     )
 
 

@@ -3,7 +3,7 @@
 Only this package speaks the App Server's protocol. One socket per process (`socket.AppSocket`);
 turns are followed from their events (`turns`); memory blocks are MemFS files (`memfs`). What the App
 Server has no frame for is not served, so it is never listed: archival memory, Letta tools, shared
-blocks, folders, agent files, Letta-side MCP servers, archives, history search.
+blocks, folders, agent files, Letta-side MCP servers, archives.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app.memfs import label_of
+from letta_mcp.backends.app.reflections import Reflections
 from letta_mcp.backends.app.socket import AppSocket, http_url
 from letta_mcp.backends.app.turns import Turns, key_of
 from letta_mcp.backends.shared import Cached, Implementations
@@ -58,6 +59,9 @@ SERVED = frozenset(
         "schedule_message",
         "list_schedules",
         "delete_schedule",
+        "get_reflection",
+        "set_reflection",
+        "reflect_now",
         "ask",
     }
 )
@@ -65,7 +69,7 @@ SERVED = frozenset(
 
 T = TypeVar("T")
 
-_TOOLSETS = ("agents", "messages", "memory", "conversations", "ask", "schedules")
+_TOOLSETS = ("agents", "messages", "memory", "conversations", "ask", "schedules", "reflection")
 """The toolsets this backend implements, each by a module of its name here."""
 MODELS_SECONDS = 60.0
 
@@ -94,9 +98,11 @@ class AppBackend:
         self.block_locks = KeyedLocks()
         self.thread_locks = KeyedLocks()
         self.own_threads: dict[str, str] = {}
+        """Behind authentication: agent id → its own letta-mcp thread (see `AppBase.own_thread`)."""
         self.reflection_off: set[tuple[str, str]] = set()
         """Behind authentication: the runtimes whose reflection this process has turned off (`workspace`)."""
-        """Behind authentication: agent id → its own letta-mcp thread (see `AppBase.own_thread`)."""
+        self.reflections = Reflections()
+        self.socket.listen(self.reflections.on_frame)
         self.socket.listen(self._on_push)
         self.on_memory_changed: list[MemoryChanged] = []
         self._models: Cached[list[tuple[str, int | None]]] = Cached(MODELS_SECONDS)

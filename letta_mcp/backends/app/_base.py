@@ -7,6 +7,7 @@ from typing import Any, Protocol, cast
 
 from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app.memfs import MemoryFile, parse
+from letta_mcp.backends.app.reflections import Reflections
 from letta_mcp.backends.app.socket import AppServerError, AppSocket
 from letta_mcp.backends.app.turns import Turns
 from letta_mcp.backends.scoped import Scoped, no_conversation
@@ -32,6 +33,7 @@ class Connection(Protocol):
     thread_locks: KeyedLocks
     own_threads: dict[str, str]
     reflection_off: set[tuple[str, str]]
+    reflections: Reflections
 
     async def models(self) -> list[tuple[str, int | None]]: ...
 

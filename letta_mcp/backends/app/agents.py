@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from letta_mcp.backends import flows
+from letta_mcp.backends.app import reflection, workspace
 from letta_mcp.backends.app._base import AppBase, block_summary, summary, tags_of
 from letta_mcp.backends.app.memfs import MemoryFile
 from letta_mcp.core.errors import InvalidInput
 from letta_mcp.core.models import Agent, AgentContext, AgentList, Block, Deleted, ModelInfo, ModelList
 from letta_mcp.core.uris import agent_uri
 from letta_mcp.toolsets.agents import Agents, unknown_handle
+from letta_mcp.toolsets.reflection import no_reflection_here
 
 _NOT_HERE = "Letta's App Server has no {what}: leave {arg} out."
 
 
-def detail(a: dict[str, Any], memory: list[MemoryFile], existed: bool | None = None) -> Agent:
+def detail(a: dict[str, Any], memory: list[MemoryFile], existed: bool | None = None, sleeptime: bool = False) -> Agent:
     llm = a.get("llm_config") or {}
     return Agent(
         id=a["id"],
@@ -26,6 +28,7 @@ def detail(a: dict[str, Any], memory: list[MemoryFile], existed: bool | None = N
         tags=tags_of(a),
         tools=sorted(t.get("name", "") if isinstance(t, dict) else str(t) for t in a.get("tools") or []),
         blocks=[block_summary(f) for f in memory],
+        sleeptime=sleeptime,
         existed=existed,
     )
 
@@ -37,7 +40,6 @@ def _refuse(**given: Any) -> None:
         "tools": "Letta tools to attach",
         "tool_rules": "tool rules",
         "secrets": "tool secrets",
-        "sleeptime": "sleep-time agents",
     }
     for arg, value in given.items():
         if value:
@@ -62,16 +64,15 @@ class AppAgents(AppBase, flows.ListsAgents, flows.CreatesAgents, flows.UpdatesAg
 
     async def get_agent(self, agent: str) -> Agent:
         found = await self.agent(agent)
-        return detail(found, await self.memory(found["id"]))
+        return detail(found, await self.memory(found["id"]), sleeptime=await reflection.sleeptime(self, found["id"]))
+
+    def _refuse_reflection(self, sleeptime: bool | None) -> None:
+        if sleeptime and workspace.shared(self.settings):
+            raise InvalidInput(no_reflection_here())
 
     def refuse_unmade(self, draft: flows.AgentDraft) -> None:
-        _refuse(
-            embedding=draft.embedding,
-            tools=draft.tools,
-            tool_rules=draft.tool_rules,
-            secrets=draft.secrets,
-            sleeptime=draft.sleeptime,
-        )
+        _refuse(embedding=draft.embedding, tools=draft.tools, tool_rules=draft.tool_rules, secrets=draft.secrets)
+        self._refuse_reflection(draft.sleeptime)
 
     async def existing_agent(self, draft: flows.AgentDraft, unique_by: flows.MatchBy) -> Agent | None:
         for a in await self.agents():
@@ -81,7 +82,8 @@ class AppAgents(AppBase, flows.ListsAgents, flows.CreatesAgents, flows.UpdatesAg
                 else set(draft.tags or []) <= set(a.get("tags") or [])
             )
             if same:
-                return detail(a, await self.memory(a["id"]), existed=True)
+                reflects = await reflection.sleeptime(self, a["id"])
+                return detail(a, await self.memory(a["id"]), existed=True, sleeptime=reflects)
         return None
 
     async def make_agent(self, draft: flows.AgentDraft) -> Agent:
@@ -100,8 +102,11 @@ class AppAgents(AppBase, flows.ListsAgents, flows.CreatesAgents, flows.UpdatesAg
             if value is not None:
                 body[key] = value
         created = (await self.socket.request("agent_create", body=body))["agent"]
+        if not workspace.shared(self.settings):
+            # Letta Code's agents reflect by default; here sleeptime says whether, as on REST.
+            await reflection.set_trigger(self, created["id"], "step-count" if draft.sleeptime else "off")
         await self.request.agents_changed()
-        made = detail(created, await self.memory(created["id"]), existed=False)
+        made = detail(created, await self.memory(created["id"]), existed=False, sleeptime=draft.sleeptime)
         return made.model_copy(update={"note": note}) if note else made
 
     async def check_model(self, handle: str | None, setting: str | None) -> tuple[str, str | None]:
@@ -118,19 +123,26 @@ class AppAgents(AppBase, flows.ListsAgents, flows.CreatesAgents, flows.UpdatesAg
             raise InvalidInput(unknown_handle("model", chosen, known, setting))
         return chosen, None
 
-    changeable = ("name", "description", "model", "tags", "context_window_limit", "system")
+    changeable = ("name", "description", "model", "tags", "context_window_limit", "system", "sleeptime")
 
     def refuse_unchangeable(self, changes: flows.AgentChanges) -> None:
         _refuse(secrets=changes.secrets)
+        self._refuse_reflection(changes.sleeptime)
 
     async def change_agent(self, agent_id: str, changes: flows.AgentChanges) -> Agent:
         body = changes.given()
+        body.pop("sleeptime", None)
         if changes.model is not None:
             body["model"] = (await self.check_model(changes.model, None))[0]
-        updated = (await self.socket.request("agent_update", agent_id=agent_id, body=body))["agent"]
+        if changes.sleeptime is not None and not workspace.shared(self.settings):
+            await reflection.switch(self, agent_id, on=changes.sleeptime)
+        if body:
+            updated = (await self.socket.request("agent_update", agent_id=agent_id, body=body))["agent"]
+        else:
+            updated = await self.agent(agent_id)
         await self.request.resources_updated([agent_uri(agent_id)])
         await self.request.agents_changed(listed=changes.name is not None)
-        return detail(updated, await self.memory(agent_id))
+        return detail(updated, await self.memory(agent_id), sleeptime=await reflection.sleeptime(self, agent_id))
 
     async def delete_agent(self, agent: str) -> Deleted:
         found = await self.agent(agent)

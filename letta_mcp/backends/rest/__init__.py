@@ -26,10 +26,21 @@ if TYPE_CHECKING:
 
 HANDLES_SECONDS = 60.0
 NOT_SERVED = frozenset(
-    {"memory_history", "restore_block", "delete_block", "schedule_message", "list_schedules", "delete_schedule"}
+    {
+        "memory_history",
+        "restore_block",
+        "delete_block",
+        "schedule_message",
+        "list_schedules",
+        "delete_schedule",
+        "get_reflection",
+        "set_reflection",
+        "reflect_now",
+    }
 )
 """Tools of the contract this backend has no API for: REST memory blocks keep no history (an agent's
-block is let go with detach_block), and self-hosted Letta (0.16.8) has no schedules."""
+block is let go with detach_block), self-hosted Letta (0.16.8) has no schedules, and its sleep-time agent
+has only its on/off switch (update_agent's `sleeptime`)."""
 
 T = TypeVar("T")
 

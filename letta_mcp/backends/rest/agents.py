@@ -160,7 +160,7 @@ class RestAgents(RestBase, flows.ListsAgents, flows.CreatesAgents, flows.Updates
             return None
         return detail(await self.letta.agents.retrieve(found[0].id, include=FULL), existed=True)
 
-    changeable = ("name", "description", "model", "tags", "context_window_limit", "system", "secrets")
+    changeable = ("name", "description", "model", "tags", "context_window_limit", "system", "secrets", "sleeptime")
 
     def refuse_unchangeable(self, changes: flows.AgentChanges) -> None:
         self.refuse_foreign(changes.tags)
@@ -168,7 +168,10 @@ class RestAgents(RestBase, flows.ListsAgents, flows.CreatesAgents, flows.Updates
     async def change_agent(self, agent_id: str, changes: flows.AgentChanges) -> Agent:
         if changes.model is not None:
             await self.check_handle("model", changes.model, None)
-        await self.letta.agents.update(agent_id, **changes.given())
+        body = changes.given()
+        if "sleeptime" in body:
+            body["enable_sleeptime"] = body.pop("sleeptime")
+        await self.letta.agents.update(agent_id, **body)
         await self.request.resources_updated([agent_uri(agent_id)])
         await self.request.agents_changed(listed=changes.name is not None)
         return detail(await self.letta.agents.retrieve(agent_id, include=FULL))
