@@ -52,7 +52,12 @@ class Conversations(Protocol):
         """Set a conversation's summary, the title list_conversations shows (the default thread has none)."""
         ...
 
-    @declare("Compact a conversation", read_only=False, hint="letta compact summarize shrink conversation context")
+    @declare(
+        "Compact a conversation",
+        read_only=False,
+        hint="letta compact summarize shrink conversation context",
+        destructive=True,
+    )
     async def compact_conversation(self, agent: AgentRef, conversation: ConversationRef = None) -> Compaction:
         """Summarise a conversation's older messages (the agent's model writes the summary) to free context
         in a long thread. REST keeps the originals readable in list_messages; the App Server replaces them.

@@ -19,7 +19,7 @@ import anyio
 from letta_mcp.backends.app._base import AppBase, block_summary
 from letta_mcp.backends.app.diffs import changes, commit_id
 from letta_mcp.backends.app.memfs import MemoryFile, candidates, label_of, parse
-from letta_mcp.backends.app.socket import AppServerError
+from letta_mcp.backends.app.socket import AppServerError, Disconnected, NoAnswer
 from letta_mcp.backends.flows import EditsBlocks, ReadsBlocks
 from letta_mcp.core.errors import InvalidInput, LettaMCPError, NotFound
 from letta_mcp.core.models import Block, BlockEdit, BlockList, Commit, Deleted, FileChange, MemoryHistory
@@ -170,17 +170,23 @@ class AppMemory(AppBase, ReadsBlocks, EditsBlocks, Memory):
         answer = await self.socket.request("memory_history", **query)
         listed = [c for c in answer.get("commits") or [] if c.get("sha")]
         diffs: dict[str, list[FileChange]] = {}
+        lost: list[Exception] = []
 
         async def read_diff(sha: str) -> None:
             try:
                 said = await self.socket.request("memory_commit_diff", agent_id=agent_id, sha=sha)
             except AppServerError:
                 return  # the commit is listed without its changes
+            except (Disconnected, NoAnswer) as exc:
+                lost.append(exc)  # raised alone below, so it is translated (and retried) as any read's
+                return
             diffs[sha] = [c for c in changes(str(said.get("diff") or "")) if not path or c.path == path]
 
         async with anyio.create_task_group() as tasks:
             for c in listed[:DIFF_COMMITS]:
                 tasks.start_soon(read_diff, str(c["sha"]))
+        if lost:
+            raise lost[0]
         commits = [
             Commit(
                 sha=c["sha"],

@@ -152,7 +152,11 @@ class AppReflection(AppBase, Reflects):
             quoted = instruction.strip().replace("\\", "\\\\").replace('"', '\\"')
             fields["args"] = f'--instruction="{quoted}"'
         seen = self.backend.reflections.started(agent_id, thread)
-        said = await self.socket.request("execute_command", **fields)
+        try:
+            said = await self.socket.request("execute_command", **fields)
+        except BaseException:
+            self.backend.reflections.forget(seen)
+            raise
         output = str(said.get("output") or "")
         if not said.get("success", True) or not output.startswith("Started"):
             self.backend.reflections.forget(seen)

@@ -15,6 +15,7 @@ import anyio
 
 from letta_mcp.backends.app import workspace
 from letta_mcp.backends.app._base import AppBase
+from letta_mcp.backends.app.socket import AppServerError, Disconnected, NoAnswer
 from letta_mcp.core.errors import InvalidInput, NotFound
 from letta_mcp.core.models import Deleted, Schedule, ScheduleList, ScheduleRun
 from letta_mcp.toolsets.schedules import Schedules, no_schedule, one_timing
@@ -113,17 +114,27 @@ class AppSchedules(AppBase, Schedules):
     async def list_schedules(self, agent: str) -> ScheduleList:
         self._local_only()
         agent_id = await self.resolve_agent(agent)
-        tasks = [t for t in (await self.socket.request("cron_list", agent_id=agent_id)).get("tasks") or []]
+        listed = (await self.socket.request("cron_list", agent_id=agent_id)).get("tasks") or []
+        tasks = [t for t in listed if isinstance(t, dict) and t.get("agent_id") == agent_id and t.get("id")]
         runs: dict[str, list[ScheduleRun]] = {}
+        lost: list[Exception] = []
 
         async def read_runs(task_id: str) -> None:
-            page = (await self.socket.request("cron_runs", task_id=task_id)).get("page") or {}
+            try:
+                page = (await self.socket.request("cron_runs", task_id=task_id)).get("page") or {}
+            except AppServerError:
+                return  # listed without its runs
+            except (Disconnected, NoAnswer) as exc:
+                lost.append(exc)  # raised alone below, so it is translated as any read's
+                return
             entries = sorted(page.get("entries") or [], key=lambda e: e.get("ts") or 0, reverse=True)
             runs[task_id] = [run_of(e) for e in entries[:RUNS_SHOWN]]
 
         async with anyio.create_task_group() as group:
             for t in tasks:
                 group.start_soon(read_runs, str(t["id"]))
+        if lost:
+            raise lost[0]
         return ScheduleList(agent_id=agent_id, schedules=[schedule_of(t, runs.get(str(t["id"]), [])) for t in tasks])
 
     async def delete_schedule(self, schedule_id: str) -> Deleted:
